@@ -1,0 +1,1 @@
+"""kafkalab: a faithful, teachable reference implementation of Apache Kafka."""
