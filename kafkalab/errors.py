@@ -21,41 +21,203 @@ class KafkaError(Exception):
         self.detail = message
 
 
-def _error(name: str, code: int, *, retriable: bool = False, doc: str = "") -> type[KafkaError]:
-    class_name = "".join(part.capitalize() for part in name.split("_")) + "Error"
-    cls = type(class_name, (KafkaError,), {"error_code": code, "error_name": name, "retriable": retriable, "__doc__": doc})
-    cls.__module__ = __name__
-    return cls
-
-
 # The subset of Errors.java that kafkalab raises. Names and codes are Kafka's.
-UnknownServerError = _error("UNKNOWN_SERVER_ERROR", -1, doc="The server hit an unexpected error.")
-OffsetOutOfRangeError = _error("OFFSET_OUT_OF_RANGE", 1, doc="The requested offset is outside the range kept on the server.")
-CorruptRecordError = _error("CORRUPT_MESSAGE", 2, retriable=True, doc="A record or batch failed its CRC or is malformed.")
-UnknownTopicOrPartitionError = _error("UNKNOWN_TOPIC_OR_PARTITION", 3, retriable=True, doc="This server does not host this topic-partition.")
-InvalidFetchSizeError = _error("INVALID_FETCH_SIZE", 4, doc="The requested fetch size is invalid.")
-LeaderNotAvailableError = _error("LEADER_NOT_AVAILABLE", 5, retriable=True, doc="There is no leader for this topic-partition (an election may be in progress).")
-NotLeaderOrFollowerError = _error("NOT_LEADER_OR_FOLLOWER", 6, retriable=True, doc="This server is not the leader (or a follower) for that topic-partition.")
-RequestTimedOutError = _error("REQUEST_TIMED_OUT", 7, retriable=True, doc="The request timed out.")
-MessageTooLargeError = _error("MESSAGE_TOO_LARGE", 10, doc="The request included a message larger than the max message size the server will accept.")
-InvalidTopicError = _error("INVALID_TOPIC_EXCEPTION", 17, doc="The topic name is invalid (or an internal topic was written to).")
-RecordListTooLargeError = _error("RECORD_LIST_TOO_LARGE", 18, doc="The request included a batch larger than the configured segment size.")
-NotEnoughReplicasError = _error("NOT_ENOUGH_REPLICAS", 19, retriable=True, doc="Fewer in-sync replicas than min.insync.replicas.")
-NotEnoughReplicasAfterAppendError = _error("NOT_ENOUGH_REPLICAS_AFTER_APPEND", 20, retriable=True, doc="Written to the leader, but the ISR shrank below min.insync.replicas.")
-InvalidRequiredAcksError = _error("INVALID_REQUIRED_ACKS", 21, doc="acks must be -1 (all), 0 or 1.")
-InvalidTimestampError = _error("INVALID_TIMESTAMP", 32, doc="The timestamp of the message is out of the acceptable range.")
-UnsupportedVersionError = _error("UNSUPPORTED_VERSION", 35, doc="The version of the API is not supported.")
-TopicAlreadyExistsError = _error("TOPIC_ALREADY_EXISTS", 36, doc="Topic with this name already exists.")
-InvalidPartitionsError = _error("INVALID_PARTITIONS", 37, doc="Number of partitions is below 1.")
-InvalidReplicationFactorError = _error("INVALID_REPLICATION_FACTOR", 38, doc="Replication factor is below 1 or larger than the number of available brokers.")
-InvalidRequestError = _error("INVALID_REQUEST", 42, doc="The request is malformed or not valid for this server.")
-InvalidConfigurationError = _error("INVALID_CONFIG", 40, doc="Configuration is invalid.")
-UnsupportedForMessageFormatError = _error("UNSUPPORTED_FOR_MESSAGE_FORMAT", 43, doc="The message format version does not support the request.")
-OutOfOrderSequenceNumberError = _error("OUT_OF_ORDER_SEQUENCE_NUMBER", 45, doc="The broker received an out of order sequence number.")
-DuplicateSequenceNumberError = _error("DUPLICATE_SEQUENCE_NUMBER", 46, doc="The broker received a duplicate sequence number.")
-InvalidProducerEpochError = _error("INVALID_PRODUCER_EPOCH", 47, doc="Producer attempted to produce with an old epoch.")
-UnsupportedCompressionTypeError = _error("UNSUPPORTED_COMPRESSION_TYPE", 76, doc="The requesting client does not support the compression type of the given partition.")
-InvalidRecordError = _error("INVALID_RECORD", 87, doc="This record has failed the validation on the broker and hence was rejected.")
+class UnknownServerError(KafkaError):
+    """The server hit an unexpected error."""
+
+    error_code = -1
+    error_name = "UNKNOWN_SERVER_ERROR"
+
+
+class OffsetOutOfRangeError(KafkaError):
+    """The requested offset is outside the range kept on the server."""
+
+    error_code = 1
+    error_name = "OFFSET_OUT_OF_RANGE"
+
+
+class CorruptRecordError(KafkaError):
+    """A record or batch failed its CRC or is malformed."""
+
+    error_code = 2
+    error_name = "CORRUPT_MESSAGE"
+    retriable = True
+
+
+class UnknownTopicOrPartitionError(KafkaError):
+    """This server does not host this topic-partition."""
+
+    error_code = 3
+    error_name = "UNKNOWN_TOPIC_OR_PARTITION"
+    retriable = True
+
+
+class InvalidFetchSizeError(KafkaError):
+    """The requested fetch size is invalid."""
+
+    error_code = 4
+    error_name = "INVALID_FETCH_SIZE"
+
+
+class LeaderNotAvailableError(KafkaError):
+    """There is no leader for this topic-partition (an election may be in progress)."""
+
+    error_code = 5
+    error_name = "LEADER_NOT_AVAILABLE"
+    retriable = True
+
+
+class NotLeaderOrFollowerError(KafkaError):
+    """This server is not the leader (or a follower) for that topic-partition."""
+
+    error_code = 6
+    error_name = "NOT_LEADER_OR_FOLLOWER"
+    retriable = True
+
+
+class RequestTimedOutError(KafkaError):
+    """The request timed out."""
+
+    error_code = 7
+    error_name = "REQUEST_TIMED_OUT"
+    retriable = True
+
+
+class MessageTooLargeError(KafkaError):
+    """The request included a message larger than the max message size the server will accept."""
+
+    error_code = 10
+    error_name = "MESSAGE_TOO_LARGE"
+
+
+class InvalidTopicError(KafkaError):
+    """The topic name is invalid (or an internal topic was written to)."""
+
+    error_code = 17
+    error_name = "INVALID_TOPIC_EXCEPTION"
+
+
+class RecordListTooLargeError(KafkaError):
+    """The request included a batch larger than the configured segment size."""
+
+    error_code = 18
+    error_name = "RECORD_LIST_TOO_LARGE"
+
+
+class NotEnoughReplicasError(KafkaError):
+    """Fewer in-sync replicas than min.insync.replicas."""
+
+    error_code = 19
+    error_name = "NOT_ENOUGH_REPLICAS"
+    retriable = True
+
+
+class NotEnoughReplicasAfterAppendError(KafkaError):
+    """Written to the leader, but the ISR shrank below min.insync.replicas."""
+
+    error_code = 20
+    error_name = "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+    retriable = True
+
+
+class InvalidRequiredAcksError(KafkaError):
+    """acks must be -1 (all), 0 or 1."""
+
+    error_code = 21
+    error_name = "INVALID_REQUIRED_ACKS"
+
+
+class InvalidTimestampError(KafkaError):
+    """The timestamp of the message is out of the acceptable range."""
+
+    error_code = 32
+    error_name = "INVALID_TIMESTAMP"
+
+
+class UnsupportedVersionError(KafkaError):
+    """The version of the API is not supported."""
+
+    error_code = 35
+    error_name = "UNSUPPORTED_VERSION"
+
+
+class TopicAlreadyExistsError(KafkaError):
+    """Topic with this name already exists."""
+
+    error_code = 36
+    error_name = "TOPIC_ALREADY_EXISTS"
+
+
+class InvalidPartitionsError(KafkaError):
+    """Number of partitions is below 1."""
+
+    error_code = 37
+    error_name = "INVALID_PARTITIONS"
+
+
+class InvalidReplicationFactorError(KafkaError):
+    """Replication factor is below 1 or larger than the number of available brokers."""
+
+    error_code = 38
+    error_name = "INVALID_REPLICATION_FACTOR"
+
+
+class InvalidRequestError(KafkaError):
+    """The request is malformed or not valid for this server."""
+
+    error_code = 42
+    error_name = "INVALID_REQUEST"
+
+
+class InvalidConfigurationError(KafkaError):
+    """Configuration is invalid."""
+
+    error_code = 40
+    error_name = "INVALID_CONFIG"
+
+
+class UnsupportedForMessageFormatError(KafkaError):
+    """The message format version does not support the request."""
+
+    error_code = 43
+    error_name = "UNSUPPORTED_FOR_MESSAGE_FORMAT"
+
+
+class OutOfOrderSequenceNumberError(KafkaError):
+    """The broker received an out of order sequence number."""
+
+    error_code = 45
+    error_name = "OUT_OF_ORDER_SEQUENCE_NUMBER"
+
+
+class DuplicateSequenceNumberError(KafkaError):
+    """The broker received a duplicate sequence number."""
+
+    error_code = 46
+    error_name = "DUPLICATE_SEQUENCE_NUMBER"
+
+
+class InvalidProducerEpochError(KafkaError):
+    """Producer attempted to produce with an old epoch."""
+
+    error_code = 47
+    error_name = "INVALID_PRODUCER_EPOCH"
+
+
+class UnsupportedCompressionTypeError(KafkaError):
+    """The requesting client does not support the compression type of the given partition."""
+
+    error_code = 76
+    error_name = "UNSUPPORTED_COMPRESSION_TYPE"
+
+
+class InvalidRecordError(KafkaError):
+    """This record has failed the validation on the broker and hence was rejected."""
+
+    error_code = 87
+    error_name = "INVALID_RECORD"
+
+
 
 ERRORS_BY_CODE: dict[int, type[KafkaError]] = {
     cls.error_code: cls
