@@ -1,0 +1,230 @@
+"""Requests, responses and metadata records, named after Kafka's APIs and fields.
+
+They are plain frozen dataclasses: the simulator copies them between nodes, and the wire layer
+(issue 7) maps them to and from Kafka's binary protocol. Errors travel as ``error_code`` with
+Kafka's numbers; :func:`kafkalab.errors.error_for_code` turns one back into an exception.
+
+Kafka: the message specs in clients/src/main/resources/common/message/ (CreateTopicsRequest,
+MetadataRequest, ProduceRequest, FetchRequest, ListOffsetsRequest, DeleteRecordsRequest) and the
+KRaft metadata records (TopicRecord, PartitionRecord, ConfigRecord, RegisterBrokerRecord).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kafkalab.log import StoredRecord
+from kafkalab.record import RecordBatch
+
+EARLIEST_TIMESTAMP = -2  # ListOffsetsRequest.EARLIEST_TIMESTAMP
+LATEST_TIMESTAMP = -1  # ListOffsetsRequest.LATEST_TIMESTAMP
+
+
+# -- metadata records (what the controller publishes, what every broker replays) -------------------
+@dataclass(frozen=True)
+class RegisterBrokerRecord:
+    broker_id: int
+    rack: str | None = None
+
+
+@dataclass(frozen=True)
+class TopicRecord:
+    name: str
+    topic_id: str
+
+
+@dataclass(frozen=True)
+class PartitionRecord:
+    topic: str
+    partition_id: int
+    replicas: tuple[int, ...]
+    isr: tuple[int, ...]
+    leader: int
+    leader_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class ConfigRecord:
+    topic: str
+    name: str
+    value: str
+
+
+MetadataRecord = RegisterBrokerRecord | TopicRecord | PartitionRecord | ConfigRecord
+
+
+@dataclass(frozen=True)
+class MetadataUpdate:
+    """The controller pushing new metadata records to a broker."""
+
+    records: tuple[MetadataRecord, ...]
+
+
+# -- requests and responses -------------------------------------------------------------------
+@dataclass(frozen=True)
+class CreatableTopic:
+    name: str
+    num_partitions: int = -1  # -1: the broker's num.partitions
+    replication_factor: int = -1  # -1: the broker's default.replication.factor
+    configs: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CreateTopicsRequest:
+    topics: tuple[CreatableTopic, ...]
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class CreatableTopicResult:
+    name: str
+    error_code: int = 0
+    error_message: str | None = None
+    num_partitions: int = -1
+    replication_factor: int = -1
+
+
+@dataclass(frozen=True)
+class CreateTopicsResponse:
+    topics: tuple[CreatableTopicResult, ...]
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class MetadataRequest:
+    topics: tuple[str, ...] | None = None  # None: all topics
+    allow_auto_topic_creation: bool = False
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class MetadataResponsePartition:
+    partition_index: int
+    leader_id: int
+    leader_epoch: int
+    replica_nodes: tuple[int, ...]
+    isr_nodes: tuple[int, ...]
+    error_code: int = 0
+
+
+@dataclass(frozen=True)
+class MetadataResponseTopic:
+    name: str
+    error_code: int = 0
+    partitions: tuple[MetadataResponsePartition, ...] = ()
+
+
+@dataclass(frozen=True)
+class MetadataResponse:
+    brokers: tuple[int, ...]
+    controller_id: int
+    topics: tuple[MetadataResponseTopic, ...]
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class ProduceRequest:
+    acks: int
+    timeout_ms: int
+    topic: str
+    partition: int
+    records: RecordBatch
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class ProduceResponse:
+    topic: str
+    partition: int
+    error_code: int = 0
+    error_message: str | None = None
+    base_offset: int = -1
+    log_append_time_ms: int = -1
+    log_start_offset: int = -1
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class FetchRequest:
+    topic: str
+    partition: int
+    fetch_offset: int
+    max_records: int | None = None  # kafkalab shortcut; Kafka bounds fetches by bytes
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class FetchResponse:
+    topic: str
+    partition: int
+    error_code: int = 0
+    error_message: str | None = None
+    high_watermark: int = -1
+    log_start_offset: int = -1
+    records: tuple[StoredRecord, ...] = ()
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class ListOffsetsRequest:
+    topic: str
+    partition: int
+    timestamp: int  # EARLIEST_TIMESTAMP, LATEST_TIMESTAMP, or a time in ms
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class ListOffsetsResponse:
+    topic: str
+    partition: int
+    error_code: int = 0
+    error_message: str | None = None
+    timestamp: int = -1
+    offset: int = -1
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class DeleteRecordsRequest:
+    topic: str
+    partition: int
+    offset: int
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class DeleteRecordsResponse:
+    topic: str
+    partition: int
+    error_code: int = 0
+    error_message: str | None = None
+    low_watermark: int = -1
+    correlation_id: int = 0
+
+
+Request = CreateTopicsRequest | MetadataRequest | ProduceRequest | FetchRequest | ListOffsetsRequest | DeleteRecordsRequest
+
+
+@dataclass
+class MetadataImage:
+    """What a broker knows of the cluster: brokers, topics, partition leaders and configs."""
+
+    brokers: dict[int, RegisterBrokerRecord] = field(default_factory=dict)
+    topic_ids: dict[str, str] = field(default_factory=dict)
+    partitions: dict[str, dict[int, PartitionRecord]] = field(default_factory=dict)
+    configs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def apply(self, record: MetadataRecord) -> None:
+        """Replay one metadata record (as a KRaft broker replays __cluster_metadata)."""
+        if isinstance(record, RegisterBrokerRecord):
+            self.brokers[record.broker_id] = record
+        elif isinstance(record, TopicRecord):
+            self.topic_ids[record.name] = record.topic_id
+            self.partitions.setdefault(record.name, {})
+            self.configs.setdefault(record.name, {})
+        elif isinstance(record, PartitionRecord):
+            self.partitions.setdefault(record.topic, {})[record.partition_id] = record
+        elif isinstance(record, ConfigRecord):
+            self.configs.setdefault(record.topic, {})[record.name] = record.value
+        else:  # pragma: no cover - a new record type must be handled here
+            raise TypeError(f"unknown metadata record {record!r}")

@@ -1,0 +1,359 @@
+"""An embedded Kafka cluster on the deterministic simulator: brokers, a controller and a client.
+
+This is a *driver*: it moves messages and time between the sans-IO pieces and holds no Kafka
+logic of its own. ``EmbeddedCluster`` gives notebooks a synchronous feel — ``produce`` sends a
+ProduceRequest over the simulated network and runs the simulator until the answer arrives — while
+every step is an event in a seeded simulation with a trace.
+
+    cluster = EmbeddedCluster(seed=7, brokers=3)
+    cluster.create_topic("orders", partitions=3, config={"retention.ms": 3_600_000})
+    cluster.produce("orders", b"hello", key=b"alice")      # -> (partition, offset)
+    cluster.fetch("orders", 0, offset=0)                    # -> [StoredRecord, ...]
+    cluster.advance(days(8))                                # retention runs as time passes
+
+Seams for exercises: ``log_factory`` (the class each partition's log is made from) and
+``partitioner`` (``fn(key: bytes, num_partitions: int) -> int`` for keyed records).
+
+Kafka: a KRaft cluster in miniature — brokers (KafkaApis), the controller (CreateTopics →
+metadata records), and a client doing what KafkaProducer/KafkaConsumer do on the wire.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+from kafkalab.broker import Broker, Controller
+from kafkalab.broker.broker import LogFactory, PartitionLogLike
+from kafkalab.broker.messages import (
+    EARLIEST_TIMESTAMP,
+    LATEST_TIMESTAMP,
+    CreatableTopic,
+    CreateTopicsRequest,
+    CreateTopicsResponse,
+    DeleteRecordsRequest,
+    FetchRequest,
+    ListOffsetsRequest,
+    MetadataImage,
+    MetadataRequest,
+    MetadataResponse,
+    MetadataUpdate,
+    ProduceRequest,
+    RegisterBrokerRecord,
+)
+from kafkalab.config import BrokerConfig
+from kafkalab.errors import KafkaError, LeaderNotAvailableError, RequestTimedOutError, UnknownTopicOrPartitionError, error_for_code
+from kafkalab.log import StoredRecord
+from kafkalab.partitioner import UniformStickyPartitioner, partition_for_key
+from kafkalab.record import CompressionType, Header, Record, RecordBatch
+from kafkalab.sim import Network, Node, Simulator
+
+CONTROLLER_NODE = "controller"
+CLIENT_NODE = "client"
+REQUEST_TIMEOUT_MS = 30_000  # request.timeout.ms
+
+Partitioner = Callable[[bytes, int], int]
+
+
+def days(n: float) -> int:
+    return int(n * 24 * 60 * 60 * 1000)
+
+
+def hours(n: float) -> int:
+    return int(n * 60 * 60 * 1000)
+
+
+def broker_node_id(broker_id: int) -> str:
+    return f"broker-{broker_id}"
+
+
+class BrokerNode(Node):
+    """Drives a sans-IO Broker: requests in, responses out, a retention timer."""
+
+    def __init__(self, broker: Broker, sim: Simulator, network: Network) -> None:
+        super().__init__(broker_node_id(broker.broker_id), sim, network)
+        self.broker = broker
+
+    def on_start(self) -> None:
+        self._schedule_retention()
+
+    def _schedule_retention(self) -> None:
+        self.set_timer(self.broker.config["log.retention.check.interval.ms"], self._retention_check)
+
+    def _retention_check(self) -> None:
+        self.broker.tick(self.sim.now_ms)
+        self._flush_events()
+        self._schedule_retention()
+
+    def on_message(self, src: str, message: Any) -> None:
+        if isinstance(message, MetadataUpdate):
+            self.broker.apply_metadata(message.records, self.sim.now_ms)
+        else:
+            response = self.broker.handle(message, self.sim.now_ms)
+            if response is not None:
+                self.send(src, response)
+        self._flush_events()
+
+    def _flush_events(self) -> None:
+        for kind, detail in self.broker.drain_events():
+            self.sim.record(f"broker.{kind}", self.node_id, **detail)
+
+
+class ControllerNode(Node):
+    """Handles CreateTopics and pushes the resulting metadata records to every broker."""
+
+    def __init__(self, controller: Controller, sim: Simulator, network: Network, broker_ids: list[int]) -> None:
+        super().__init__(CONTROLLER_NODE, sim, network)
+        self.controller = controller
+        self.broker_ids = broker_ids
+
+    def publish(self, records: tuple[Any, ...]) -> None:
+        for record in records:
+            self.controller.image.apply(record)
+        for broker_id in self.broker_ids:
+            self.send(broker_node_id(broker_id), MetadataUpdate(records))
+
+    def on_message(self, src: str, message: Any) -> None:
+        if not isinstance(message, CreateTopicsRequest):
+            raise TypeError(f"the controller does not handle {type(message).__name__}")
+        results = []
+        for topic in message.topics:
+            result, records = self.controller.create_topic(topic)
+            results.append(result)
+            if records:
+                self.sim.record("controller.create_topic", self.node_id, topic=topic.name, partitions=result.num_partitions)
+                self.publish(tuple(records))
+        self.send(src, CreateTopicsResponse(tuple(results), message.correlation_id))
+
+
+class ClientNode(Node):
+    """Sends requests and keeps the responses by correlation id."""
+
+    def __init__(self, sim: Simulator, network: Network) -> None:
+        super().__init__(CLIENT_NODE, sim, network)
+        self.responses: dict[int, Any] = {}
+        self._next_correlation_id = 0
+
+    def next_correlation_id(self) -> int:
+        self._next_correlation_id += 1
+        return self._next_correlation_id
+
+    def on_message(self, src: str, message: Any) -> None:
+        self.responses[message.correlation_id] = message
+
+
+@dataclass(frozen=True)
+class ProduceResult:
+    """Where a record went: the partition and the offset the broker gave it (-1 with acks=0)."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp: int
+
+    def __iter__(self):  # so that ``partition, offset = cluster.produce(...)`` works
+        return iter((self.partition, self.offset))
+
+
+class EmbeddedCluster:
+    """Brokers, a controller and one client on a seeded simulator — Kafka in a notebook."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        brokers: int = 1,
+        broker_config: Mapping[str, Any] | None = None,
+        log_factory: LogFactory | None = None,
+        partitioner: Partitioner | None = None,
+        latency_ms: int = 1,
+    ) -> None:
+        if brokers < 1:
+            raise ValueError(f"a cluster needs at least one broker, got {brokers}")
+        self.sim = Simulator(seed)
+        self.network = Network(self.sim)
+        self.network.set_default(latency_ms=latency_ms)
+        self.config = BrokerConfig(broker_config)
+        self.partitioner: Partitioner = partitioner or partition_for_key
+        self.sticky = UniformStickyPartitioner(self.sim.rng("partitioner"))
+        broker_ids = list(range(brokers))
+        self.brokers = {i: BrokerNode(Broker(i, self.config, log_factory), self.sim, self.network) for i in broker_ids}
+        self.controller = ControllerNode(Controller(self.config, MetadataImage()), self.sim, self.network, broker_ids)
+        self.client = ClientNode(self.sim, self.network)
+        for node in self.brokers.values():
+            node.broker.controller_id = 0
+            node.start()
+        self.controller.publish(tuple(RegisterBrokerRecord(i) for i in broker_ids))
+        self.sim.run(until_ms=self.sim.now_ms + 10 * latency_ms)
+
+    # -- plumbing -------------------------------------------------------------------------------
+    @property
+    def trace(self):
+        return self.sim.trace
+
+    @property
+    def now_ms(self) -> int:
+        return self.sim.now_ms
+
+    def request(self, destination: str, make_request: Callable[[int], Any], timeout_ms: int = REQUEST_TIMEOUT_MS) -> Any:
+        """Send a request built with a fresh correlation id and run the simulation until it is answered."""
+        correlation_id = self.client.next_correlation_id()
+        self.client.send(destination, make_request(correlation_id))
+        if not self.sim.run_until(lambda: correlation_id in self.client.responses, timeout_ms):
+            raise RequestTimedOutError(f"no answer from {destination} within {timeout_ms} ms (simulated)")
+        return self.client.responses.pop(correlation_id)
+
+    def advance(self, ms: int) -> None:
+        """Let simulated time pass (retention checks, deliveries, timers all run)."""
+        self.sim.advance(ms)
+
+    # -- admin --------------------------------------------------------------------------------
+    def create_topic(self, name: str, partitions: int = 1, replication_factor: int = 1, config: Mapping[str, Any] | None = None) -> None:
+        """CreateTopics, then wait until every broker knows the new partitions."""
+        topic = CreatableTopic(name, partitions, replication_factor, tuple((k, str(v)) for k, v in (config or {}).items()))
+        response = self.request(CONTROLLER_NODE, lambda cid: CreateTopicsRequest((topic,), cid))
+        result = response.topics[0]
+        _raise_for(result.error_code, result.error_message)
+        self.sim.run_until(lambda: all(name in node.broker.image.topic_ids for node in self.brokers.values()), 1000)
+
+    def metadata(self, topics: Iterable[str] | None = None, broker_id: int = 0) -> MetadataResponse:
+        """Ask one broker (any broker is a bootstrap server) for the cluster's metadata."""
+        wanted = None if topics is None else tuple(topics)
+        return self.request(broker_node_id(broker_id), lambda cid: MetadataRequest(wanted, correlation_id=cid))
+
+    def partitions_for(self, topic: str) -> dict[int, int]:
+        """Partition → leader broker id, from metadata."""
+        response = self.metadata([topic])
+        entry = response.topics[0]
+        _raise_for(entry.error_code, f"topic {topic!r} does not exist")
+        return {p.partition_index: p.leader_id for p in entry.partitions}
+
+    def leader_node(self, topic: str, partition: int) -> str:
+        leaders = self.partitions_for(topic)
+        if partition not in leaders:
+            raise UnknownTopicOrPartitionError(f"{topic} has no partition {partition} (it has {len(leaders)})")
+        if leaders[partition] < 0:
+            raise LeaderNotAvailableError(f"{topic}-{partition} has no leader")
+        return broker_node_id(leaders[partition])
+
+    # -- producing and consuming ----------------------------------------------------------------
+    def produce(
+        self,
+        topic: str,
+        value: bytes | str | None,
+        key: bytes | str | None = None,
+        partition: int | None = None,
+        headers: Iterable[tuple[str, bytes]] = (),
+        timestamp: int | None = None,
+        acks: int = -1,
+        compression: CompressionType = CompressionType.NONE,
+    ) -> ProduceResult:
+        """Send one record; str keys/values are UTF-8 encoded (as kcat and the console producer do)."""
+        return self.produce_batch(topic, [(key, value)], partition=partition, headers=headers, timestamp=timestamp, acks=acks, compression=compression)[0]
+
+    def produce_batch(
+        self,
+        topic: str,
+        records: Iterable[tuple[bytes | str | None, bytes | str | None]],
+        partition: int | None = None,
+        headers: Iterable[tuple[str, bytes]] = (),
+        timestamp: int | None = None,
+        acks: int = -1,
+        compression: CompressionType = CompressionType.NONE,
+    ) -> list[ProduceResult]:
+        """Send (key, value) records, one ProduceRequest per partition, in order."""
+        leaders = self.partitions_for(topic)
+        header_tuple = tuple(Header(k, v) for k, v in headers)
+        by_partition: dict[int, list[Record]] = {}
+        order: list[tuple[int, int]] = []
+        for key, value in records:
+            record = Record(_to_bytes(key), _to_bytes(value), header_tuple, timestamp if timestamp is not None else self.sim.now_ms)
+            chosen = self.choose_partition(topic, record, len(leaders), partition)
+            order.append((chosen, len(by_partition.setdefault(chosen, []))))
+            by_partition[chosen].append(record)
+        base_offsets: dict[int, int] = {}
+        for chosen, batch_records in by_partition.items():
+            batch = RecordBatch.of(batch_records, base_timestamp=self.sim.now_ms, compression=compression)
+            destination = broker_node_id(leaders[chosen])
+            if acks == 0:
+                self.client.send(destination, ProduceRequest(0, REQUEST_TIMEOUT_MS, topic, chosen, batch, self.client.next_correlation_id()))
+                self.sim.advance(10)  # fire and forget: no response will come
+                base_offsets[chosen] = -1
+                continue
+            response = self.request(destination, lambda cid: ProduceRequest(acks, REQUEST_TIMEOUT_MS, topic, chosen, batch, cid))
+            _raise_for(response.error_code, response.error_message)
+            base_offsets[chosen] = response.base_offset
+        return [
+            ProduceResult(topic, chosen, -1 if base_offsets[chosen] < 0 else base_offsets[chosen] + index, self.sim.now_ms)
+            for chosen, index in order
+        ]
+
+    def choose_partition(self, topic: str, record: Record, num_partitions: int, explicit: int | None = None) -> int:
+        """Explicit partition > the key's hash (the pluggable partitioner) > the built-in sticky partitioner."""
+        if explicit is not None:
+            if not 0 <= explicit < num_partitions:
+                raise UnknownTopicOrPartitionError(f"{topic} has no partition {explicit} (it has {num_partitions})")
+            return explicit
+        if record.key is not None:
+            chosen = self.partitioner(record.key, num_partitions)
+            if not isinstance(chosen, int) or not 0 <= chosen < num_partitions:
+                raise ValueError(f"the partitioner returned {chosen!r} for key {record.key!r}; it must be in [0, {num_partitions - 1}]")
+            return chosen
+        chosen = self.sticky.partition(topic, num_partitions)
+        self.sticky.record_appended(topic, num_partitions, record.size_in_bytes())
+        return chosen
+
+    def fetch(self, topic: str, partition: int, offset: int, max_records: int | None = None) -> list[StoredRecord]:
+        """Read records from the partition's leader, starting at ``offset``."""
+        response = self.request(self.leader_node(topic, partition), lambda cid: FetchRequest(topic, partition, offset, max_records, cid))
+        _raise_for(response.error_code, response.error_message)
+        return list(response.records)
+
+    def list_offsets(self, topic: str, partition: int, spec: str | int = "latest") -> int:
+        """``"earliest"`` (log start offset), ``"latest"`` (log end offset) or a timestamp in ms."""
+        timestamps = {"earliest": EARLIEST_TIMESTAMP, "latest": LATEST_TIMESTAMP}
+        if isinstance(spec, str) and spec not in timestamps:
+            raise ValueError(f"spec must be 'earliest', 'latest' or a timestamp, got {spec!r}")
+        timestamp = timestamps[spec] if isinstance(spec, str) else spec
+        response = self.request(self.leader_node(topic, partition), lambda cid: ListOffsetsRequest(topic, partition, timestamp, cid))
+        _raise_for(response.error_code, response.error_message)
+        return response.offset
+
+    def delete_records(self, topic: str, partition: int, before_offset: int) -> int:
+        response = self.request(self.leader_node(topic, partition), lambda cid: DeleteRecordsRequest(topic, partition, before_offset, cid))
+        _raise_for(response.error_code, response.error_message)
+        return response.low_watermark
+
+    # -- looking inside -------------------------------------------------------------------------
+    def log(self, topic: str, partition: int) -> PartitionLogLike:
+        """The leader's log object itself (for looking, not for writing around the broker)."""
+        leader = int(self.leader_node(topic, partition).split("-")[1])
+        return self.brokers[leader].broker.logs[(topic, partition)]
+
+    def describe(self) -> dict[str, Any]:
+        """A plain-data snapshot: time, brokers, and every partition log's offsets and segments."""
+        partitions = []
+        for broker_id, node in sorted(self.brokers.items()):
+            for (topic, partition), log in sorted(node.broker.logs.items()):
+                entry = log.describe() if hasattr(log, "describe") else {
+                    "topic": topic, "partition": partition,
+                    "log_start_offset": log.log_start_offset, "log_end_offset": log.log_end_offset,
+                }
+                partitions.append({"leader": broker_id, **entry})
+        return {"now_ms": self.sim.now_ms, "brokers": sorted(self.brokers), "partitions": partitions}
+
+
+def _to_bytes(data: bytes | str | None) -> bytes | None:
+    if data is None or isinstance(data, bytes):
+        return data
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    if isinstance(data, (bytearray, memoryview)):
+        return bytes(data)
+    raise TypeError(f"keys and values are bytes (or str, sent as UTF-8); got {type(data).__name__}: use a serializer")
+
+
+def _raise_for(error_code: int, message: str | None) -> None:
+    error = error_for_code(error_code)
+    if error is not None:
+        raise error(message.split(": ", 1)[1] if message and message.startswith(error.error_name + ": ") else (message or ""))

@@ -1,0 +1,76 @@
+"""Seeded scenarios on the embedded cluster: offsets, keys, retention over days, determinism."""
+
+from __future__ import annotations
+
+import pytest
+
+from kafkalab.cluster import EmbeddedCluster, days
+from kafkalab.errors import OffsetOutOfRangeError, TopicAlreadyExistsError, UnknownTopicOrPartitionError
+from kafkalab.partitioner import partition_for_key
+
+
+def scenario(seed: int) -> EmbeddedCluster:
+    cluster = EmbeddedCluster(seed=seed, brokers=3)
+    cluster.create_topic("orders", partitions=3, config={"segment.bytes": 300, "retention.ms": days(1)})
+    for i in range(40):
+        cluster.produce("orders", f"order-{i}", key=f"customer-{i % 7}")
+        cluster.advance(60_000)
+    for i in range(10):
+        cluster.produce("orders", f"unkeyed-{i}")
+    return cluster
+
+
+def test_keyed_records_go_where_murmur2_says_and_offsets_count_up() -> None:
+    cluster = scenario(1)
+    for partition in range(3):
+        records = cluster.fetch("orders", partition, 0)
+        assert [r.offset for r in records] == list(range(len(records)))
+        for record in records:
+            if record.key is not None:
+                assert partition_for_key(record.key, 3) == partition
+
+
+def test_retention_deletes_segments_as_days_pass_while_offsets_stay() -> None:
+    cluster = scenario(2)
+    end_offsets = {p: cluster.list_offsets("orders", p, "latest") for p in range(3)}
+    cluster.advance(days(3))
+    for partition in range(3):
+        assert cluster.list_offsets("orders", partition, "earliest") == end_offsets[partition]
+        assert cluster.list_offsets("orders", partition, "latest") == end_offsets[partition]
+        if end_offsets[partition]:
+            with pytest.raises(OffsetOutOfRangeError):
+                cluster.fetch("orders", partition, 0)
+    assert cluster.trace.filter("broker.retention.deleted")
+    after = cluster.produce("orders", "late", partition=0)
+    assert after.offset == end_offsets[0]
+
+
+def test_same_seed_same_trace() -> None:
+    assert scenario(5).trace.digest() == scenario(5).trace.digest()
+    assert scenario(5).trace.digest() != scenario(6).trace.digest()
+
+
+def test_admin_errors_are_kafkas() -> None:
+    cluster = EmbeddedCluster(seed=0)
+    cluster.create_topic("t")
+    with pytest.raises(TopicAlreadyExistsError):
+        cluster.create_topic("t")
+    with pytest.raises(UnknownTopicOrPartitionError):
+        cluster.produce("missing", "x")
+    with pytest.raises(UnknownTopicOrPartitionError):
+        cluster.produce("t", "x", partition=3)
+
+
+def test_a_learners_log_class_is_what_the_brokers_use() -> None:
+    from kafkalab.log import PartitionLog
+
+    made = []
+
+    class SpyLog(PartitionLog):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append((self.topic, self.partition))
+
+    cluster = EmbeddedCluster(seed=0, log_factory=SpyLog)
+    cluster.create_topic("t", partitions=2)
+    assert sorted(made) == [("t", 0), ("t", 1)]

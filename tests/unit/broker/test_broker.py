@@ -1,0 +1,93 @@
+"""The sans-IO broker answers requests with Kafka's errors; the controller validates topics."""
+
+from __future__ import annotations
+
+from kafkalab.broker import Broker, Controller, place_replicas
+from kafkalab.broker.messages import (
+    CreatableTopic,
+    FetchRequest,
+    ListOffsetsRequest,
+    MetadataImage,
+    MetadataRequest,
+    ProduceRequest,
+    RegisterBrokerRecord,
+)
+from kafkalab.config import BrokerConfig
+from kafkalab.errors import (
+    InvalidConfigurationError,
+    InvalidReplicationFactorError,
+    InvalidRequiredAcksError,
+    InvalidTopicError,
+    NotLeaderOrFollowerError,
+    OffsetOutOfRangeError,
+    TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
+)
+from kafkalab.record import Record, RecordBatch
+
+
+def broker_with_topic(partitions: int = 2, brokers: int = 1) -> Broker:
+    config = BrokerConfig()
+    controller = Controller(config, MetadataImage())
+    registrations = [RegisterBrokerRecord(i) for i in range(brokers)]
+    for record in registrations:
+        controller.image.apply(record)
+    result, records = controller.create_topic(CreatableTopic("orders", partitions, 1))
+    assert result.error_code == 0
+    broker = Broker(0, config)
+    broker.apply_metadata(registrations + records, now_ms=0)
+    return broker
+
+
+def produce(broker: Broker, partition: int, *values: bytes, acks: int = -1):
+    batch = RecordBatch.of([Record(None, v) for v in values], base_timestamp=0)
+    return broker.handle(ProduceRequest(acks, 1000, "orders", partition, batch, 1), now_ms=0)
+
+
+def test_produce_fetch_and_list_offsets() -> None:
+    broker = broker_with_topic()
+    assert produce(broker, 0, b"a", b"b").base_offset == 0
+    assert produce(broker, 0, b"c").base_offset == 2
+    fetched = broker.handle(FetchRequest("orders", 0, 1), now_ms=0)
+    assert [r.value for r in fetched.records] == [b"b", b"c"] and fetched.high_watermark == 3
+    assert broker.handle(ListOffsetsRequest("orders", 0, -2), 0).offset == 0
+    assert broker.handle(ListOffsetsRequest("orders", 0, -1), 0).offset == 3
+
+
+def test_acks_zero_gets_no_response_and_bad_acks_an_error() -> None:
+    broker = broker_with_topic()
+    assert produce(broker, 0, b"x", acks=0) is None
+    assert produce(broker, 0, b"x", acks=2).error_code == InvalidRequiredAcksError.error_code
+
+
+def test_errors_carry_kafkas_codes() -> None:
+    broker = broker_with_topic()
+    assert produce(broker, 5, b"x").error_code == UnknownTopicOrPartitionError.error_code
+    assert broker.handle(FetchRequest("orders", 0, 10), 0).error_code == OffsetOutOfRangeError.error_code
+    metadata = broker.handle(MetadataRequest(("nope",)), 0)
+    assert metadata.topics[0].error_code == UnknownTopicOrPartitionError.error_code
+
+
+def test_a_follower_broker_refuses_writes_with_not_leader() -> None:
+    broker = broker_with_topic(partitions=2, brokers=2)
+    leaders = {p: r.leader for p, r in broker.image.partitions["orders"].items()}
+    not_mine = next(p for p, leader in leaders.items() if leader != 0)
+    assert produce(broker, not_mine, b"x").error_code == NotLeaderOrFollowerError.error_code
+
+
+def test_controller_validation() -> None:
+    config = BrokerConfig()
+    controller = Controller(config, MetadataImage())
+    controller.image.apply(RegisterBrokerRecord(0))
+    assert controller.create_topic(CreatableTopic("bad name!", 1, 1))[0].error_code == InvalidTopicError.error_code
+    assert controller.create_topic(CreatableTopic("t", 1, 2))[0].error_code == InvalidReplicationFactorError.error_code
+    bad_config = controller.create_topic(CreatableTopic("t", 1, 1, (("retention.msec", "1"),)))[0]
+    assert bad_config.error_code == InvalidConfigurationError.error_code and "retention.ms" in bad_config.error_message
+    result, records = controller.create_topic(CreatableTopic("t", 3, 1))
+    for record in records:
+        controller.image.apply(record)
+    assert controller.create_topic(CreatableTopic("t", 1, 1))[0].error_code == TopicAlreadyExistsError.error_code
+
+
+def test_replica_placement_stripes_leaders_across_brokers() -> None:
+    assert place_replicas(4, 2, [0, 1, 2], start=0) == [(0, 1), (1, 2), (2, 0), (0, 1)]
