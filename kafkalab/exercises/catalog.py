@@ -1,0 +1,75 @@
+"""The exercise catalog: which parts of the package a learner rewrites, and where they read about it.
+
+Each exercise is a set of top-level functions or classes of one package module. Inside them, the
+reference code marks the bodies a learner writes with ``# BEGIN EXERCISE <id>`` and
+``# END EXERCISE``. The generator copies the symbols into ``solutions/<file>`` (as they are) and
+into ``exercises/<file>`` (marked bodies replaced by ``raise NotImplementedError``); the grader's
+checks for an exercise live in ``kafkalab/grading/exercise_checks/<id>.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    notebook: str
+    module: str
+    symbols: tuple[str, ...]
+    summary: str
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.id}.py"
+
+
+EXERCISES: tuple[Exercise, ...] = (
+    Exercise(
+        id="ex01_partition_log",
+        title="A partition log: offsets, reads and retention",
+        notebook="notebooks/01-the-distributed-log.ipynb",
+        module="kafkalab.log.partition_log",
+        symbols=("PartitionLog",),
+        summary=(
+            "Write PartitionLog.append (give records the next offsets, roll the segment when needed), "
+            "PartitionLog.read (records from an offset; OFFSET_OUT_OF_RANGE outside the log) and "
+            "PartitionLog.delete_retention_breached_segments (retention.ms and retention.bytes, whole segments)."
+        ),
+    ),
+    Exercise(
+        id="ex02_partitioner",
+        title="Keys to partitions: murmur2, toPositive, partitionForKey",
+        notebook="notebooks/02-producers-messages-and-keys.ipynb",
+        module="kafkalab.partitioner.murmur2",
+        symbols=("murmur2", "to_positive", "partition_for_key"),
+        summary="Write Kafka's murmur2 (Java int arithmetic), toPositive, and partition_for_key.",
+    ),
+    Exercise(
+        id="ex03_record_batch",
+        title="The record batch encoder (format v2)",
+        notebook="notebooks/02-producers-messages-and-keys.ipynb",
+        module="kafkalab.record.batch",
+        symbols=("encode_record", "encode_batch"),
+        summary="Write encode_record (varints, nullable key/value, headers) and encode_batch (header, CRC-32C).",
+    ),
+)
+
+EXERCISES_BY_ID = {exercise.id: exercise for exercise in EXERCISES}
+
+
+class UnknownExerciseError(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    """The exercise called ``exercise_id``; an unknown id names the closest known one."""
+    if exercise_id in EXERCISES_BY_ID:
+        return EXERCISES_BY_ID[exercise_id]
+    close = difflib.get_close_matches(exercise_id, list(EXERCISES_BY_ID), n=1, cutoff=0.3)
+    hint = f" — did you mean {close[0]}?" if close else ""
+    raise UnknownExerciseError(f"unknown exercise {exercise_id!r}{hint} Known: {', '.join(EXERCISES_BY_ID)}")

@@ -1,0 +1,1 @@
+"""One module of checks per exercise, named after the exercise id."""

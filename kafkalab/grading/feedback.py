@@ -1,0 +1,57 @@
+"""Feedback that points: expected versus got, the input, the seed, and only the learner's own frames.
+
+Checks walk their inputs from small to large and stop at the first failure, so the input a
+message shows is the smallest one that fails.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable, Iterable, TypeVar
+
+T = TypeVar("T")
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict: the learner's code gave a wrong answer (the message says which)."""
+
+
+def expect_equal(got: Any, expected: Any, what: str, given: Any = None, seed: int | None = None) -> None:
+    """Fail with "what: expected X, got Y (input …, seed …)" unless ``got == expected``."""
+    if got == expected:
+        return
+    parts = [f"{what}: expected {expected!r}, got {got!r}"]
+    if given is not None:
+        parts.append(f"for input {given!r}")
+    if seed is not None:
+        parts.append(f"(seed {seed})")
+    raise CheckFailed(" ".join(parts))
+
+
+def first_failure(inputs: Iterable[T], test: Callable[[T], None]) -> None:
+    """Run ``test`` on each input in order (smallest first); the first failure is the one reported."""
+    for given in inputs:
+        test(given)
+
+
+def describe_exception(error: BaseException, learner_file: str | None) -> str:
+    """The message for an exception the learner's code raised, with the traceback lines of their file only."""
+    if isinstance(error, NotImplementedError):
+        where = _innermost_learner_function(error, learner_file)
+        return f"not implemented yet: {where or 'a function'} still raises NotImplementedError"
+    if "NotImplementedError" in str(error):
+        return f"not implemented yet: the system called your code and got NotImplementedError ({type(error).__name__}: {error})"
+    lines = [f"your code raised {type(error).__name__}: {error}"]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if learner_file is not None and frame.filename == learner_file
+    ]
+    for frame in frames[-5:]:
+        lines.append(f"  line {frame.lineno}, in {frame.name}: {frame.line}")
+    return "\n".join(lines)
+
+
+def _innermost_learner_function(error: BaseException, learner_file: str | None) -> str | None:
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if learner_file is not None and f.filename == learner_file]
+    return frames[-1].name if frames else None

@@ -1,0 +1,145 @@
+"""The graders can fail: solutions score 100%, stubs 0%, known-wrong code is caught with useful
+feedback, and broken learner code (loops, crashes, exits, syntax errors) never breaks the grader."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kafkalab.exercises.catalog import EXERCISES
+from kafkalab.grading import grade
+from kafkalab.grading.checks import checks_for
+from kafkalab.grading.report import PASSED, TIMEOUT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def learner_folder(tmp_path: Path, exercise: str, replace: str, by: str) -> Path:
+    """A copy of the solution with one deliberate bug (the text must exist: no vacuous tests)."""
+    source = (ROOT / "solutions" / f"{exercise}.py").read_text(encoding="utf-8")
+    assert source.count(replace) >= 1, f"the solution no longer contains {replace!r}: update this wrong implementation"
+    folder = tmp_path / "learner"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{exercise}.py").write_text(source.replace(replace, by), encoding="utf-8")
+    return folder
+
+
+def test_solutions_score_100_percent() -> None:
+    report = grade(ROOT / "solutions")
+    assert report.points == report.max_points > 0, report.to_text()
+    assert [e.exercise for e in report.exercises] == [e.id for e in EXERCISES]
+    for exercise in report.exercises:
+        assert exercise.points == exercise.max_points, report.to_text()
+
+
+def test_untouched_stubs_score_0_and_say_not_implemented() -> None:
+    report = grade(ROOT / "exercises")
+    assert report.points == 0
+    for exercise in report.exercises:
+        assert exercise.results, exercise.exercise
+        for result in exercise.results:
+            assert "not implemented yet" in result.message, (exercise.exercise, result.message)
+
+
+WRONG = [
+    ("ex02_partitioner", "return number & 0x7FFFFFFF", "return abs(number)", "to_positive", "for input -1"),
+    ("ex02_partitioner", "return to_positive(murmur2(bytes(key))) % num_partitions",
+     "return abs(murmur2(bytes(key))) % max(num_partitions - 1, 1)", "partition_for_key", "1000"),
+    ("ex02_partitioner", "return to_signed_32(h)", "return h", "murmur2", "b'21'"),
+    ("ex02_partitioner", "    if tail >= 1:\n        h ^= data[tail_start]\n", "    if tail >= 1:\n        h ^= data[tail_start] << 1\n", "murmur2", "b'21'"),
+    ("ex01_partition_log", "if offset < fetch_offset:", "if offset <= fetch_offset:", "offsets read from 0", "expected [0, 1"),
+    ("ex01_partition_log", "            self.roll(now_ms)\n        self.active_segment.append", "            pass\n        self.active_segment.append", "segment", "segment.bytes=300"),
+    ("ex01_partition_log", "too_big = self.config.retention_bytes >= 0 and", "too_big = False and", "retention.bytes", "600"),
+    # Counting the records still kept instead of remembering the log end offset reuses offsets after retention.
+    ("ex01_partition_log", "self.log_end_offset = batch.next_offset", "self.log_end_offset = sum(s.record_count for s in self.segments)", "offset", "never reused"),
+    ("ex03_record_batch", "crc32c(covered)", "crc32c(covered[:-1])", "crc", "CRC"),
+    ("ex03_record_batch", "body += _encode_nullable(record.key)", "body += _encode_nullable(record.key or b'')", "encode_record", "bytes differ"),
+    ("ex03_record_batch", "            len(batch.records),\n", "            len(batch.records) + 1,\n", "records_count", "first wrong field"),
+]
+
+
+@pytest.mark.parametrize("exercise,replace,by,mentions,detail", WRONG, ids=[f"{w[0]}:{w[3]}" for w in WRONG])
+def test_known_wrong_implementations_are_caught_with_feedback(tmp_path: Path, exercise: str, replace: str, by: str, mentions: str, detail: str) -> None:
+    report = grade(learner_folder(tmp_path, exercise, replace, by), [exercise])
+    result = report.exercises[0]
+    assert 0 <= result.points < result.max_points, report.to_text()
+    failed = [r for r in result.results if r.status != PASSED]
+    text = "\n".join(f"{r.description}\n{r.message}" for r in failed)
+    assert mentions.lower() in text.lower() and detail.lower() in text.lower(), text
+
+
+def test_an_infinite_loop_times_out_and_the_other_checks_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = learner_folder(tmp_path, "ex02_partitioner", "return number & 0x7FFFFFFF", "while True:\n        pass")
+    import kafkalab.grading.checks as checks_module
+
+    checks_for("ex02_partitioner")  # make sure the checks are registered before shortening them
+    shortened = {name: [c.__class__(**{**c.__dict__, "timeout_s": 2.0}) for c in found] for name, found in checks_module._REGISTRY.items()}
+    monkeypatch.setattr(checks_module, "_REGISTRY", shortened)
+    report = grade(folder, ["ex02_partitioner"])
+    statuses = {r.name: r.status for r in report.exercises[0].results}
+    assert statuses["to_positive_clears_the_sign_bit"] == TIMEOUT
+    assert "timed out after 2 s" in next(r.message for r in report.exercises[0].results if r.status == TIMEOUT)
+    assert statuses["murmur2_matches_kafkas_vectors"] == PASSED  # checks after a timeout get a fresh worker
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("def murmur2(data:\n", "syntax error"),
+        ("import sys\nsys.exit(3)\n", "sys.exit(3)"),
+        ("raise RuntimeError('boom')\n", "failed to import: RuntimeError: boom"),
+        ("import os\ndef murmur2(data):\n    os._exit(1)\n", "died"),
+    ],
+    ids=["syntax", "exit-at-import", "raise-at-import", "os-exit"],
+)
+def test_broken_files_score_zero_with_a_reason(tmp_path: Path, content: str, expected: str) -> None:
+    (tmp_path / "ex02_partitioner.py").write_text(content, encoding="utf-8")
+    report = grade(tmp_path, ["ex02_partitioner"])
+    assert report.points == 0
+    assert any(expected in r.message for r in report.exercises[0].results), report.to_text()
+
+
+def test_a_missing_file_and_printing_do_not_break_grading(tmp_path: Path) -> None:
+    report = grade(tmp_path, ["ex01_partition_log"])
+    assert report.points == 0 and "file not found" in report.exercises[0].load_error
+    source = (ROOT / "solutions" / "ex02_partitioner.py").read_text(encoding="utf-8")
+    noisy = source.replace('"""Kafka\'s ``Utils.toPositive``', 'print("x" * 100_000)\n    """Kafka\'s ``Utils.toPositive``', 1)
+    noisy = noisy.replace("    return number & 0x7FFFFFFF", "    print('x' * 100_000)\n    return number & 0x7FFFFFFF")
+    (tmp_path / "ex02_partitioner.py").write_text(noisy, encoding="utf-8")
+    report = grade(tmp_path, ["ex02_partitioner"])
+    assert report.points == report.max_points
+    assert any("more characters cut" in r.output for r in report.exercises[0].results)
+
+
+def test_in_process_mode_gives_the_same_scores() -> None:
+    assert grade(ROOT / "solutions", in_process=True).points == grade(ROOT / "solutions").points
+
+
+def test_cli_grade_writes_gradescope_json(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "kafkalab", "grade", str(ROOT / "solutions"), "--json", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text(encoding="utf-8"))
+    assert results["score"] == results["max_score"] == sum(t["max_score"] for t in results["tests"])
+    assert all({"name", "score", "max_score", "output"} <= set(t) for t in results["tests"])
+    assert "total: 30/30 (100%)" in done.stdout
+
+
+def test_cli_usage_errors_exit_2() -> None:
+    missing = subprocess.run([sys.executable, "-m", "kafkalab", "grade", "no-such-folder"], capture_output=True, text=True)
+    assert missing.returncode == 2 and "no such folder" in missing.stderr
+    typo = subprocess.run([sys.executable, "-m", "kafkalab", "grade", str(ROOT / "exercises"), "--exercise", "ex02_partitoner"], capture_output=True, text=True)
+    assert typo.returncode == 2 and "did you mean ex02_partitioner" in typo.stderr
+
+
+def test_stubs_keep_signatures_and_docstrings(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "exercises" / "ex02_partitioner.py", tmp_path / "stub.py")
+    text = (tmp_path / "stub.py").read_text(encoding="utf-8")
+    assert "def partition_for_key(key: bytes, num_partitions: int) -> int:" in text
+    assert "Kafka's ``BuiltInPartitioner.partitionForKey``" in text
+    assert "GENERATED by `python -m kafkalab exercises generate`" in text
