@@ -1,0 +1,5 @@
+"""ipywidgets front-ends for the chapters. The only package that imports ipywidgets.
+
+Widgets hold no Kafka logic: they call the package and render the plain data it returns (the
+``*_rows`` / ``*_html`` functions, tested without a browser).
+"""
