@@ -66,6 +66,8 @@ def ensure_environment(extra: str) -> Path:
         say("uv is not available; using pip (slower)")
         run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", target])
     stamp.write_text(wanted)
+    if extra == "test":  # the test extra includes the course extra
+        (VENV / ".kafkalab-installed-course").write_text(hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + b"course").hexdigest())
     return python
 
 

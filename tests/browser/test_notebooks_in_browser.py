@@ -139,12 +139,11 @@ def error_outputs(state: dict) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_in_the_browser_with_live_widgets(jupyter_server, browser, notebook: Path, tmp_path: Path) -> None:
-    base, token = jupyter_server
+def run_notebook_in_browser(base: str, token: str, browser, relative_path: str, screenshots: Path) -> None:
+    """Open one notebook, Run All, and assert: no errors, widgets rendered, the first slider is live."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(f"{base}/lab/tree/notebooks/{notebook.name}?token={token}&reset", timeout=60_000)
+        page.goto(f"{base}/lab/tree/{relative_path}?token={token}&reset", timeout=60_000)
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.sessionContext && window.jupyterapp.shell.currentWidget.sessionContext.session && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", timeout=90_000)
         page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=90_000)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
@@ -154,8 +153,7 @@ def test_notebook_runs_in_the_browser_with_live_widgets(jupyter_server, browser,
             "application/vnd.jupyter.widget-view+json" in output.get("data", {})
             for cell in state["cells"] if cell["cell_type"] == "code" for output in cell.get("outputs", [])
         )
-        page_text = page.inner_text(".jp-Notebook")
-        assert "Error displaying widget" not in page_text
+        assert "Error displaying widget" not in page.inner_text(".jp-Notebook")
         if has_widgets:
             page.wait_for_function("() => !document.querySelector('.jp-Notebook').innerText.includes('Loading widget...')", timeout=60_000)
             assert page.locator(".jp-OutputArea .jupyter-widgets").count() > 0, "widgets did not render"
@@ -171,8 +169,42 @@ def test_notebook_runs_in_the_browser_with_live_widgets(jupyter_server, browser,
                     time.sleep(0.3)
                 assert page.evaluate(WIDGET_TEXT_JS) != before, "moving the first slider changed no widget output"
     except BaseException:
-        page.screenshot(path=str(tmp_path / f"{notebook.stem}.png"), full_page=True)
-        print(f"screenshot: {tmp_path / f'{notebook.stem}.png'}")
+        shot = screenshots / (Path(relative_path).stem + ".png")
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
         raise
     finally:
         page.close()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs_in_the_browser_with_live_widgets(jupyter_server, browser, notebook: Path, tmp_path: Path) -> None:
+    base, token = jupyter_server
+    run_notebook_in_browser(base, token, browser, f"notebooks/{notebook.name}", tmp_path)
+
+
+# The harness must be able to fail: notebooks written during the test (so nbval never collects them).
+HARNESS_CASES = {
+    "a-cell-raises": (["import ipywidgets as w\nw.IntSlider()", "1/0"], "ZeroDivisionError"),
+    "a-dead-slider": (["import ipywidgets as w\nw.VBox([w.IntSlider(), w.HTML('static')])"], "changed no widget output"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HARNESS_CASES))
+def test_the_harness_fails_a_broken_notebook(jupyter_server, browser, case: str, tmp_path: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    sources, expected = HARNESS_CASES[case]
+    folder = ROOT / "tests" / "browser" / "_generated"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{case}.ipynb"
+    notebook = new_notebook(cells=[new_code_cell(source) for source in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+    base, token = jupyter_server
+    try:
+        with pytest.raises(AssertionError, match=expected):
+            run_notebook_in_browser(base, token, browser, path.relative_to(ROOT).as_posix(), tmp_path)
+    finally:
+        path.unlink()

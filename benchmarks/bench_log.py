@@ -1,0 +1,52 @@
+"""Partition log throughput: append and read, in records/s and MB/s of record batch bytes.
+
+    .venv/bin/python benchmarks/bench_log.py
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from machine import print_header  # noqa: E402
+
+from kafkalab.config import TopicConfig  # noqa: E402
+from kafkalab.log import PartitionLog  # noqa: E402
+from kafkalab.record import Record  # noqa: E402
+
+
+def bench(value_size: int, batch_records: int, batches: int) -> None:
+    log = PartitionLog("bench", 0, TopicConfig({"segment.bytes": 64 * 1024 * 1024}))
+    records = [Record(f"key-{i}".encode(), b"x" * value_size) for i in range(batch_records)]
+    start = time.perf_counter()
+    for i in range(batches):
+        log.append(records, now_ms=i)
+    append_s = time.perf_counter() - start
+    total_records = batch_records * batches
+    total_mb = log.size_in_bytes / 1e6
+    start = time.perf_counter()
+    read = 0
+    offset = 0
+    while offset < log.log_end_offset:
+        chunk = log.read(offset, max_records=500)
+        read += len(chunk)
+        offset = chunk[-1].offset + 1
+    read_s = time.perf_counter() - start
+    assert read == total_records
+    label = f"{value_size} B values, {batch_records} records/batch"
+    print(f"append  {label:<32} {total_records / append_s:12,.0f} records/s {total_mb / append_s:8.1f} MB/s")
+    print(f"read    {label:<32} {total_records / read_s:12,.0f} records/s {total_mb / read_s:8.1f} MB/s")
+
+
+def main() -> None:
+    print_header("partition log (in memory, pure Python)")
+    bench(100, 1, 5_000)
+    bench(100, 100, 200)
+    bench(1024, 100, 100)
+
+
+if __name__ == "__main__":
+    main()
