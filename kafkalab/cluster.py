@@ -184,7 +184,20 @@ class EmbeddedCluster:
             node.broker.controller_id = 0
             node.start()
         self.controller.publish(tuple(RegisterBrokerRecord(i) for i in broker_ids))
+        self._last_offsets: dict[tuple[int, str, int], tuple[int, int]] = {}
+        self.sim.add_invariant("offsets only move forward", self._offsets_only_move_forward)
         self.sim.run(until_ms=self.sim.now_ms + 10 * latency_ms)
+
+    def _offsets_only_move_forward(self, sim: Simulator) -> None:
+        """After every event: log start ≤ log end, and neither ever goes back (offsets are never reused)."""
+        for broker_id, node in self.brokers.items():
+            for (topic, partition), log in node.broker.logs.items():
+                start, end = log.log_start_offset, log.log_end_offset
+                assert 0 <= start <= end, f"{topic}-{partition} on broker {broker_id}: log start {start} > log end {end}"
+                before = self._last_offsets.get((broker_id, topic, partition), (0, 0))
+                assert start >= before[0], f"{topic}-{partition}: log start offset went back from {before[0]} to {start}"
+                assert end >= before[1], f"{topic}-{partition}: log end offset went back from {before[1]} to {end} (offsets reused?)"
+                self._last_offsets[(broker_id, topic, partition)] = (start, end)
 
     # -- plumbing -------------------------------------------------------------------------------
     @property

@@ -74,3 +74,23 @@ def test_a_learners_log_class_is_what_the_brokers_use() -> None:
     cluster = EmbeddedCluster(seed=0, log_factory=SpyLog)
     cluster.create_topic("t", partitions=2)
     assert sorted(made) == [("t", 0), ("t", 1)]
+
+
+def test_the_offset_invariant_catches_a_log_that_reuses_offsets() -> None:
+    from kafkalab.log import PartitionLog
+    from kafkalab.sim import InvariantViolation
+
+    class ForgetfulLog(PartitionLog):
+        def delete_retention_breached_segments(self, now_ms: int) -> int:
+            deleted = super().delete_retention_breached_segments(now_ms)
+            if deleted:
+                self.log_end_offset = self.log_start_offset = 0  # "start again from zero"
+            return deleted
+
+    cluster = EmbeddedCluster(seed=4, log_factory=ForgetfulLog)
+    cluster.create_topic("t", config={"segment.bytes": 200, "retention.ms": days(1)})
+    for i in range(10):
+        cluster.produce("t", f"v{i}")
+    with pytest.raises(InvariantViolation, match="offsets only move forward.*went back") as caught:
+        cluster.advance(days(2))
+    assert caught.value.seed == 4
