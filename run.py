@@ -99,7 +99,7 @@ def ensure_chromium() -> None:
 def course(args: list[str]) -> int:
     python = ensure_environment("course")
     say(f"opening JupyterLab on {FIRST_NOTEBOOK} (stop it with Ctrl+C)")
-    command = [str(python), "-m", "jupyter", "lab", FIRST_NOTEBOOK, *args]
+    command = [str(python), "-m", "jupyter", "lab", FIRST_NOTEBOOK, "--LabApp.news_url=None", *args]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     return subprocess.call(command, cwd=ROOT)

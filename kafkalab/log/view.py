@@ -17,7 +17,7 @@ def partition_log_html(described: dict[str, Any], deleted: list[dict[str, Any]] 
     return (
         f"<div style='font-family:monospace'><b>{title}</b> &nbsp; log start offset = {described['log_start_offset']}, "
         f"log end offset = {described['log_end_offset']}, {described['size_in_bytes']} bytes"
-        f"<div style='display:flex;gap:4px;margin-top:4px'>{''.join(boxes)}</div></div>"
+        f"<div style='display:flex;flex-wrap:wrap;gap:4px;margin-top:4px'>{''.join(boxes)}</div></div>"
     )
 
 

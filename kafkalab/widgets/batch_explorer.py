@@ -16,7 +16,7 @@ def BatchExplorer(key: str = "alice", value: str = "hello, kafka", header: str =
     """The widget: a record-count slider (first), key/value/header boxes, a codec menu, and the bytes."""
     import ipywidgets as widgets
 
-    copies = widgets.IntSlider(value=1, min=1, max=20, description="records", continuous_update=False)
+    copies = widgets.IntSlider(value=1, min=1, max=20, description="records", continuous_update=False, style={"description_width": "initial"})
     key_box = widgets.Text(value=key, description="key")
     value_box = widgets.Text(value=value, description="value")
     header_box = widgets.Text(value=header, description="header")

@@ -66,7 +66,7 @@ def KeyExplorer(key: str = "customer-42", num_partitions: int = 6):  # noqa: N80
     """The widget: a partition-count slider (first), a key box, and the live computation."""
     import ipywidgets as widgets
 
-    partitions = widgets.IntSlider(value=num_partitions, min=1, max=24, description="partitions", continuous_update=False)
+    partitions = widgets.IntSlider(value=num_partitions, min=1, max=24, description="partitions", continuous_update=False, style={"description_width": "initial"})
     key_box = widgets.Text(value=key, description="key")
     view = widgets.HTML(key_html(key, num_partitions, num_partitions))
     previous = {"n": num_partitions}

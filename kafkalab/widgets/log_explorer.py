@@ -84,7 +84,7 @@ def LogExplorer(seed: int = 1, segment_bytes: int = 500, retention_days: int = 3
     model = LogExplorerModel(seed, segment_bytes, retention_days)
     model.append(30)
     view = widgets.HTML(model.html())
-    retention = widgets.IntSlider(value=retention_days, min=0, max=7, description="retention (days)", continuous_update=False)
+    retention = widgets.IntSlider(value=retention_days, min=0, max=7, description="retention (days)", continuous_update=False, style={"description_width": "initial"})
     append_button = widgets.Button(description="append 10 records")
     advance_button = widgets.Button(description="advance 1 day")
 
