@@ -96,7 +96,11 @@ class Broker:
 
     # -- request dispatch -----------------------------------------------------------------------
     def handle(self, request: Any, now_ms: int) -> Any:
-        """Answer one request (KafkaApis.handle)."""
+        """Answer one request (KafkaApis.handle). Errors become error codes in the response.
+
+        Handlers raise Kafka's errors; anything else (say, a learner's log raising a bug) becomes
+        UNKNOWN_SERVER_ERROR for that request, and the broker carries on.
+        """
         handlers = {
             MetadataRequest: self.handle_metadata,
             ProduceRequest: self.handle_produce,
@@ -107,7 +111,28 @@ class Broker:
         handler = handlers.get(type(request))
         if handler is None:
             raise TypeError(f"broker {self.broker_id} cannot handle {type(request).__name__}")
-        return handler(request, now_ms)
+        try:
+            return handler(request, now_ms)
+        except KafkaError as error:
+            return self.error_response(request, error.error_code, error.error_name, str(error))
+        except Exception as crash:  # noqa: BLE001 - reported to the client, not swallowed
+            return self.error_response(request, UnknownServerError.error_code, type(crash).__name__, f"{type(crash).__name__}: {crash}")
+
+    def error_response(self, request: Any, error_code: int, error_name: str, message: str) -> Any:
+        """The response type of ``request``, carrying an error (none at all for acks=0 produce)."""
+        api, response_type = {
+            ProduceRequest: ("produce", ProduceResponse),
+            FetchRequest: ("fetch", FetchResponse),
+            ListOffsetsRequest: ("list_offsets", ListOffsetsResponse),
+            DeleteRecordsRequest: ("delete_records", DeleteRecordsResponse),
+        }[type(request)]
+        self._event(f"{api}.error", topic=request.topic, partition=request.partition, error=error_name)
+        if isinstance(request, ProduceRequest) and request.acks == 0:
+            return None
+        return response_type(
+            topic=request.topic, partition=request.partition, correlation_id=request.correlation_id,
+            error_code=error_code, error_message=message,
+        )
 
     def handle_metadata(self, request: MetadataRequest, now_ms: int) -> MetadataResponse:
         names = sorted(self.image.partitions) if request.topics is None else list(request.topics)
@@ -125,59 +150,44 @@ class Broker:
 
     def handle_produce(self, request: ProduceRequest, now_ms: int) -> ProduceResponse | None:
         """Append a producer's batch. acks=0 gets no response at all, as in Kafka."""
-        reply = {"topic": request.topic, "partition": request.partition, "correlation_id": request.correlation_id}
-        try:
-            if request.acks not in (-1, 0, 1):
-                raise InvalidRequiredAcksError(f"acks={request.acks}; use -1 (all), 0 or 1")
-            log = self.leader_log(request.topic, request.partition)
-            info = log.append(list(request.records.records), now_ms, request.records.compression)
-        except KafkaError as error:
-            self._event("produce.error", topic=request.topic, partition=request.partition, error=error.error_name)
-            response = ProduceResponse(**reply, error_code=error.error_code, error_message=str(error))
-        except Exception as crash:  # a learner's log raising something unexpected must not kill the broker
-            self._event("produce.error", topic=request.topic, partition=request.partition, error=type(crash).__name__)
-            response = ProduceResponse(**reply, error_code=UnknownServerError.error_code, error_message=f"{type(crash).__name__}: {crash}")
-        else:
-            self._event("produce.append", topic=request.topic, partition=request.partition, first_offset=info.first_offset, last_offset=info.last_offset)
-            response = ProduceResponse(**reply, base_offset=info.first_offset, log_append_time_ms=info.log_append_time, log_start_offset=log.log_start_offset)
-        return None if request.acks == 0 else response
+        if request.acks not in (-1, 0, 1):
+            raise InvalidRequiredAcksError(f"acks={request.acks}; use -1 (all), 0 or 1")
+        log = self.leader_log(request.topic, request.partition)
+        info = log.append(list(request.records.records), now_ms, request.records.compression)
+        self._event("produce.append", topic=request.topic, partition=request.partition, first_offset=info.first_offset, last_offset=info.last_offset)
+        if request.acks == 0:
+            return None
+        return ProduceResponse(
+            request.topic, request.partition, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
+            log_start_offset=log.log_start_offset, correlation_id=request.correlation_id,
+        )
 
     def handle_fetch(self, request: FetchRequest, now_ms: int) -> FetchResponse:
-        reply = {"topic": request.topic, "partition": request.partition, "correlation_id": request.correlation_id}
-        try:
-            log = self.leader_log(request.topic, request.partition)
-            records = log.read(request.fetch_offset, request.max_records)
-        except KafkaError as error:
-            return FetchResponse(**reply, error_code=error.error_code, error_message=str(error))
-        except Exception as crash:
-            return FetchResponse(**reply, error_code=UnknownServerError.error_code, error_message=f"{type(crash).__name__}: {crash}")
-        return FetchResponse(**reply, high_watermark=log.log_end_offset, log_start_offset=log.log_start_offset, records=tuple(records))
+        log = self.leader_log(request.topic, request.partition)
+        records = log.read(request.fetch_offset, request.max_records)
+        return FetchResponse(
+            request.topic, request.partition, high_watermark=log.log_end_offset, log_start_offset=log.log_start_offset,
+            records=tuple(records), correlation_id=request.correlation_id,
+        )
 
     def handle_list_offsets(self, request: ListOffsetsRequest, now_ms: int) -> ListOffsetsResponse:
         reply = {"topic": request.topic, "partition": request.partition, "correlation_id": request.correlation_id}
-        try:
-            log = self.leader_log(request.topic, request.partition)
-            if request.timestamp == EARLIEST_TIMESTAMP:
-                return ListOffsetsResponse(**reply, offset=log.log_start_offset)
-            if request.timestamp == LATEST_TIMESTAMP:
-                return ListOffsetsResponse(**reply, offset=log.log_end_offset)
-            for record in log.read(log.log_start_offset):
-                if record.timestamp >= request.timestamp:
-                    return ListOffsetsResponse(**reply, offset=record.offset, timestamp=record.timestamp)
-            return ListOffsetsResponse(**reply)  # no record that new: offset -1, as Kafka answers
-        except KafkaError as error:
-            return ListOffsetsResponse(**reply, error_code=error.error_code, error_message=str(error))
+        log = self.leader_log(request.topic, request.partition)
+        if request.timestamp == EARLIEST_TIMESTAMP:
+            return ListOffsetsResponse(**reply, offset=log.log_start_offset)
+        if request.timestamp == LATEST_TIMESTAMP:
+            return ListOffsetsResponse(**reply, offset=log.log_end_offset)
+        for record in log.read(log.log_start_offset):
+            if record.timestamp >= request.timestamp:
+                return ListOffsetsResponse(**reply, offset=record.offset, timestamp=record.timestamp)
+        return ListOffsetsResponse(**reply)  # no record that new: offset -1, as Kafka answers
 
     def handle_delete_records(self, request: DeleteRecordsRequest, now_ms: int) -> DeleteRecordsResponse:
-        reply = {"topic": request.topic, "partition": request.partition, "correlation_id": request.correlation_id}
-        try:
-            log = self.leader_log(request.topic, request.partition)
-            if not hasattr(log, "delete_records"):
-                raise UnknownServerError("this log does not support DeleteRecords")
-            low = log.delete_records(log.log_end_offset if request.offset == -1 else request.offset, now_ms)
-        except KafkaError as error:
-            return DeleteRecordsResponse(**reply, error_code=error.error_code, error_message=str(error))
-        return DeleteRecordsResponse(**reply, low_watermark=low)
+        log = self.leader_log(request.topic, request.partition)
+        if not hasattr(log, "delete_records"):
+            raise UnknownServerError("this log does not support DeleteRecords")
+        low = log.delete_records(log.log_end_offset if request.offset == -1 else request.offset, now_ms)
+        return DeleteRecordsResponse(request.topic, request.partition, low_watermark=low, correlation_id=request.correlation_id)
 
     def leader_log(self, topic: str, partition: int) -> PartitionLogLike:
         """The log of a partition this broker leads, or Kafka's error saying why not."""

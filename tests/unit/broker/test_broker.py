@@ -91,3 +91,21 @@ def test_controller_validation() -> None:
 
 def test_replica_placement_stripes_leaders_across_brokers() -> None:
     assert place_replicas(4, 2, [0, 1, 2], start=0) == [(0, 1), (1, 2), (2, 0), (0, 1)]
+
+
+def test_a_buggy_log_gives_unknown_server_error_and_the_broker_carries_on() -> None:
+    from kafkalab.errors import UnknownServerError
+    from kafkalab.log import PartitionLog
+
+    class BuggyLog(PartitionLog):
+        def read(self, fetch_offset, max_records=None):
+            raise IndexError("list index out of range")
+
+    broker = broker_with_topic()
+    broker.log_factory = BuggyLog
+    broker.logs[("orders", 0)] = BuggyLog("orders", 0)
+    assert produce(broker, 0, b"x").base_offset == 0
+    answer = broker.handle(FetchRequest("orders", 0, 0), 0)
+    assert answer.error_code == UnknownServerError.error_code and "IndexError: list index out of range" in answer.error_message
+    assert broker.drain_events()[-1] == ("fetch.error", {"topic": "orders", "partition": 0, "error": "IndexError"})
+    assert broker.handle(ListOffsetsRequest("orders", 0, -1), 0).offset == 1
