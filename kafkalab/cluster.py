@@ -39,6 +39,7 @@ from kafkalab.broker.messages import (
     MetadataRequest,
     MetadataResponse,
     MetadataUpdate,
+    ProducePartitionData,
     ProduceRequest,
     RegisterBrokerRecord,
 )
@@ -274,7 +275,7 @@ class EmbeddedCluster:
         acks: int = -1,
         compression: CompressionType = CompressionType.NONE,
     ) -> list[ProduceResult]:
-        """Send (key, value) records, one ProduceRequest per partition, in order."""
+        """Send (key, value) records: one batch per partition, one ProduceRequest per leader broker."""
         leaders = self.partitions_for(topic)
         header_tuple = tuple(Header(k, v) for k, v in headers)
         by_partition: dict[int, list[Record]] = {}
@@ -284,18 +285,21 @@ class EmbeddedCluster:
             chosen = self.choose_partition(topic, record, len(leaders), partition)
             order.append((chosen, len(by_partition.setdefault(chosen, []))))
             by_partition[chosen].append(record)
-        base_offsets: dict[int, int] = {}
+        base_offsets: dict[int, int] = {partition: -1 for partition in by_partition}
+        by_leader: dict[int, list[ProducePartitionData]] = {}
         for chosen, batch_records in by_partition.items():
             batch = RecordBatch.of(batch_records, base_timestamp=self.sim.now_ms, compression=compression)
-            destination = broker_node_id(leaders[chosen])
+            by_leader.setdefault(leaders[chosen], []).append(ProducePartitionData(topic, chosen, batch))
+        for leader, partitions in sorted(by_leader.items()):
+            destination = broker_node_id(leader)
             if acks == 0:
-                self.client.send(destination, ProduceRequest(0, REQUEST_TIMEOUT_MS, topic, chosen, batch, self.client.next_correlation_id()))
+                self.client.send(destination, ProduceRequest(0, REQUEST_TIMEOUT_MS, tuple(partitions), self.client.next_correlation_id()))
                 self.sim.advance(10)  # fire and forget: no response will come
-                base_offsets[chosen] = -1
                 continue
-            response = self.request(destination, lambda cid: ProduceRequest(acks, REQUEST_TIMEOUT_MS, topic, chosen, batch, cid))
-            _raise_for(response.error_code, response.error_message)
-            base_offsets[chosen] = response.base_offset
+            response = self.request(destination, lambda cid: ProduceRequest(acks, REQUEST_TIMEOUT_MS, tuple(partitions), cid))
+            for answer in response.responses:
+                _raise_for(answer.error_code, answer.error_message)
+                base_offsets[answer.partition] = answer.base_offset
         return [
             ProduceResult(topic, chosen, -1 if base_offsets[chosen] < 0 else base_offsets[chosen] + index, self.sim.now_ms)
             for chosen, index in order

@@ -24,6 +24,8 @@ from kafkalab.broker.messages import (
     DeleteRecordsResponse,
     FetchRequest,
     FetchResponse,
+    InitProducerIdRequest,
+    InitProducerIdResponse,
     ListOffsetsRequest,
     ListOffsetsResponse,
     MetadataImage,
@@ -32,10 +34,13 @@ from kafkalab.broker.messages import (
     MetadataResponse,
     MetadataResponsePartition,
     MetadataResponseTopic,
+    PartitionProduceResponse,
     PartitionRecord,
+    ProducePartitionData,
     ProduceRequest,
     ProduceResponse,
 )
+from kafkalab.broker.producer_state import ProducerIdManager, ProducerStateManager
 from kafkalab.config import BrokerConfig, TopicConfig
 from kafkalab.errors import (
     InvalidRequiredAcksError,
@@ -77,6 +82,8 @@ class Broker:
         self.image = MetadataImage()
         self.controller_id = -1
         self.logs: dict[tuple[str, int], PartitionLogLike] = {}
+        self.producer_states: dict[tuple[str, int], ProducerStateManager] = {}
+        self.producer_ids = ProducerIdManager(broker_id)
         self.last_retention_check_ms = 0
         self.events: list[tuple[str, dict[str, Any]]] = []  # what happened, for the driver's trace
 
@@ -107,6 +114,7 @@ class Broker:
             FetchRequest: self.handle_fetch,
             ListOffsetsRequest: self.handle_list_offsets,
             DeleteRecordsRequest: self.handle_delete_records,
+            InitProducerIdRequest: self.handle_init_producer_id,
         }
         handler = handlers.get(type(request))
         if handler is None:
@@ -120,15 +128,23 @@ class Broker:
 
     def error_response(self, request: Any, error_code: int, error_name: str, message: str) -> Any:
         """The response type of ``request``, carrying an error (none at all for acks=0 produce)."""
+        if isinstance(request, ProduceRequest):
+            for data in request.partitions:
+                self._event("produce.error", topic=data.topic, partition=data.partition, error=error_name)
+            if request.acks == 0:
+                return None
+            return ProduceResponse(
+                tuple(PartitionProduceResponse(d.topic, d.partition, error_code, message) for d in request.partitions),
+                request.correlation_id,
+            )
+        if isinstance(request, InitProducerIdRequest):
+            return InitProducerIdResponse(error_code=error_code, correlation_id=request.correlation_id)
         api, response_type = {
-            ProduceRequest: ("produce", ProduceResponse),
             FetchRequest: ("fetch", FetchResponse),
             ListOffsetsRequest: ("list_offsets", ListOffsetsResponse),
             DeleteRecordsRequest: ("delete_records", DeleteRecordsResponse),
         }[type(request)]
         self._event(f"{api}.error", topic=request.topic, partition=request.partition, error=error_name)
-        if isinstance(request, ProduceRequest) and request.acks == 0:
-            return None
         return response_type(
             topic=request.topic, partition=request.partition, correlation_id=request.correlation_id,
             error_code=error_code, error_message=message,
@@ -149,18 +165,41 @@ class Broker:
         return MetadataResponse(tuple(sorted(self.image.brokers)), self.controller_id, tuple(topics), request.correlation_id)
 
     def handle_produce(self, request: ProduceRequest, now_ms: int) -> ProduceResponse | None:
-        """Append a producer's batch. acks=0 gets no response at all, as in Kafka."""
+        """Append each partition's batch (each may fail on its own). acks=0 gets no response, as in Kafka."""
         if request.acks not in (-1, 0, 1):
             raise InvalidRequiredAcksError(f"acks={request.acks}; use -1 (all), 0 or 1")
-        log = self.leader_log(request.topic, request.partition)
-        info = log.append(list(request.records.records), now_ms, request.records.compression)
-        self._event("produce.append", topic=request.topic, partition=request.partition, first_offset=info.first_offset, last_offset=info.last_offset)
-        if request.acks == 0:
-            return None
-        return ProduceResponse(
-            request.topic, request.partition, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
-            log_start_offset=log.log_start_offset, correlation_id=request.correlation_id,
+        responses = tuple(self.produce_to_partition(data, now_ms) for data in request.partitions)
+        return None if request.acks == 0 else ProduceResponse(responses, request.correlation_id)
+
+    def produce_to_partition(self, data: ProducePartitionData, now_ms: int) -> PartitionProduceResponse:
+        """ReplicaManager.appendRecords for one partition: producer-state checks, then the log append."""
+        try:
+            log = self.leader_log(data.topic, data.partition)
+            state = self.producer_states.setdefault((data.topic, data.partition), ProducerStateManager())
+            duplicate = state.check(data.records)
+            if duplicate is not None:
+                self._event("produce.duplicate", topic=data.topic, partition=data.partition, first_offset=duplicate.first_offset,
+                            producer_id=data.records.producer_id, sequence=data.records.base_sequence)
+                return PartitionProduceResponse(data.topic, data.partition, base_offset=duplicate.first_offset, log_start_offset=log.log_start_offset)
+            info = log.append(list(data.records.records), now_ms, data.records.compression)
+            state.update(data.records, info.first_offset, info.last_offset)
+        except KafkaError as error:
+            self._event("produce.error", topic=data.topic, partition=data.partition, error=error.error_name)
+            return PartitionProduceResponse(data.topic, data.partition, error.error_code, str(error))
+        except Exception as crash:  # noqa: BLE001 - a learner's log must not take the broker down
+            self._event("produce.error", topic=data.topic, partition=data.partition, error=type(crash).__name__)
+            return PartitionProduceResponse(data.topic, data.partition, UnknownServerError.error_code, f"{type(crash).__name__}: {crash}")
+        self._event("produce.append", topic=data.topic, partition=data.partition, first_offset=info.first_offset, last_offset=info.last_offset)
+        return PartitionProduceResponse(
+            data.topic, data.partition, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
+            log_start_offset=log.log_start_offset,
         )
+
+    def handle_init_producer_id(self, request: InitProducerIdRequest, now_ms: int) -> InitProducerIdResponse:
+        """A new producer id, epoch 0 (transactions, which reuse ids and bump epochs, come later)."""
+        producer_id = self.producer_ids.generate()
+        self._event("init_producer_id", producer_id=producer_id)
+        return InitProducerIdResponse(producer_id=producer_id, producer_epoch=0, correlation_id=request.correlation_id)
 
     def handle_fetch(self, request: FetchRequest, now_ms: int) -> FetchResponse:
         log = self.leader_log(request.topic, request.partition)

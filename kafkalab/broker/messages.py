@@ -123,17 +123,27 @@ class MetadataResponse:
 
 
 @dataclass(frozen=True)
-class ProduceRequest:
-    acks: int
-    timeout_ms: int
+class ProducePartitionData:
+    """One partition's batch inside a ProduceRequest."""
+
     topic: str
     partition: int
     records: RecordBatch
-    correlation_id: int = 0
 
 
 @dataclass(frozen=True)
-class ProduceResponse:
+class ProduceRequest:
+    """Batches for several partitions led by one broker, sent together (ProduceRequest.topic_data)."""
+
+    acks: int
+    timeout_ms: int
+    partitions: tuple[ProducePartitionData, ...]
+    correlation_id: int = 0
+    transactional_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PartitionProduceResponse:
     topic: str
     partition: int
     error_code: int = 0
@@ -141,6 +151,34 @@ class ProduceResponse:
     base_offset: int = -1
     log_append_time_ms: int = -1
     log_start_offset: int = -1
+
+
+@dataclass(frozen=True)
+class ProduceResponse:
+    responses: tuple[PartitionProduceResponse, ...]
+    correlation_id: int = 0
+
+    def for_partition(self, topic: str, partition: int) -> PartitionProduceResponse:
+        for response in self.responses:
+            if (response.topic, response.partition) == (topic, partition):
+                return response
+        raise KeyError(f"no response for {topic}-{partition}")
+
+
+@dataclass(frozen=True)
+class InitProducerIdRequest:
+    """An idempotent (or transactional) producer asking for its producer id and epoch."""
+
+    transactional_id: str | None = None
+    transaction_timeout_ms: int = 60000
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class InitProducerIdResponse:
+    error_code: int = 0
+    producer_id: int = -1
+    producer_epoch: int = -1
     correlation_id: int = 0
 
 
@@ -202,7 +240,7 @@ class DeleteRecordsResponse:
     correlation_id: int = 0
 
 
-Request = CreateTopicsRequest | MetadataRequest | ProduceRequest | FetchRequest | ListOffsetsRequest | DeleteRecordsRequest
+Request = CreateTopicsRequest | MetadataRequest | ProduceRequest | FetchRequest | ListOffsetsRequest | DeleteRecordsRequest | InitProducerIdRequest
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kafkalab.broker.messages import ProduceRequest
+from kafkalab.broker.messages import ProducePartitionData, ProduceRequest
 from kafkalab.cluster import EmbeddedCluster, broker_node_id
 from kafkalab.errors import CorruptRecordError
 from kafkalab.grading.checks import check
@@ -102,9 +102,10 @@ def a_broker_stores_what_you_encode(impl: ModuleType) -> None:
             batch = decode_batch(wire)  # what the broker does with the bytes on the wire
         except CorruptRecordError as corrupt:
             raise CheckFailed(f"the broker rejected your batch (CORRUPT_MESSAGE): {corrupt} (seed {seed})") from None
-        response = cluster.request(broker_node_id(0), lambda cid: ProduceRequest(-1, 30_000, "events", 0, batch, cid))
-        if response.error_code:
-            raise CheckFailed(f"the broker answered {response.error_message} (seed {seed})")
+        request = (ProducePartitionData("events", 0, batch),)
+        answer = cluster.request(broker_node_id(0), lambda cid: ProduceRequest(-1, 30_000, request, cid)).responses[0]
+        if answer.error_code:
+            raise CheckFailed(f"the broker answered {answer.error_message} (seed {seed})")
     got = [(r.offset, r.key, r.value, r.headers) for r in cluster.fetch("events", 0, 0)]
     expected = [(i, r.key, r.value, r.headers) for i, r in enumerate(sent)]
     if got != expected:

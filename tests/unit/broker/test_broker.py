@@ -9,6 +9,7 @@ from kafkalab.broker.messages import (
     ListOffsetsRequest,
     MetadataImage,
     MetadataRequest,
+    ProducePartitionData,
     ProduceRequest,
     RegisterBrokerRecord,
 )
@@ -41,7 +42,8 @@ def broker_with_topic(partitions: int = 2, brokers: int = 1) -> Broker:
 
 def produce(broker: Broker, partition: int, *values: bytes, acks: int = -1):
     batch = RecordBatch.of([Record(None, v) for v in values], base_timestamp=0)
-    return broker.handle(ProduceRequest(acks, 1000, "orders", partition, batch, 1), now_ms=0)
+    response = broker.handle(ProduceRequest(acks, 1000, (ProducePartitionData("orders", partition, batch),), 1), now_ms=0)
+    return None if response is None else response.responses[0]
 
 
 def test_produce_fetch_and_list_offsets() -> None:
