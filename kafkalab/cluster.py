@@ -341,6 +341,10 @@ class EmbeddedCluster:
         _raise_for(response.error_code, response.error_message)
         return response.low_watermark
 
+    def producer(self, config: Mapping[str, Any] | None = None, key_serializer: Any = None, value_serializer: Any = None):
+        """A KafkaProducer client node on this cluster's network (chapter 03), bootstrapping from broker 0."""
+        return _producer_for(self, config, key_serializer, value_serializer)
+
     # -- looking inside -------------------------------------------------------------------------
     def log(self, topic: str, partition: int) -> PartitionLogLike:
         """The leader's log object itself (for looking, not for writing around the broker)."""
@@ -374,3 +378,13 @@ def _raise_for(error_code: int, message: str | None) -> None:
     error = error_for_code(error_code)
     if error is not None:
         raise error(message.split(": ", 1)[1] if message and message.startswith(error.error_name + ": ") else (message or ""))
+
+
+def _producer_for(cluster: EmbeddedCluster, config: Mapping[str, Any] | None, key_serializer: Any, value_serializer: Any):
+    from kafkalab.producer.producer import KafkaProducer
+
+    cluster._producers = getattr(cluster, "_producers", 0) + 1
+    return KafkaProducer(
+        f"producer-{cluster._producers}", cluster.sim, cluster.network, broker_node_id(0), config,
+        key_serializer=key_serializer, value_serializer=value_serializer, broker_node_name=broker_node_id,
+    )

@@ -83,6 +83,14 @@ class RequestTimedOutError(KafkaError):
     retriable = True
 
 
+class NetworkExceptionError(KafkaError):
+    """The connection was lost before an answer arrived (the request may or may not have been processed)."""
+
+    error_code = 13
+    error_name = "NETWORK_EXCEPTION"
+    retriable = True
+
+
 class MessageTooLargeError(KafkaError):
     """The request included a message larger than the max message size the server will accept."""
 

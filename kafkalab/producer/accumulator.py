@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Callable
 
 from kafkalab.errors import KafkaError
 from kafkalab.producer.batch import Callback, ProducerBatch, record_size_upper_bound
@@ -123,8 +124,15 @@ class RecordAccumulator:
         return check
 
     # -- drain ---------------------------------------------------------------------------------
-    def drain(self, leaders: dict[tuple[str, int], int], ready_nodes: set[int], max_request_size: int, now_ms: int) -> dict[int, list[ProducerBatch]]:
-        """For each ready broker, one batch per partition it leads, until ``max.request.size``."""
+    def drain(
+        self, leaders: dict[tuple[str, int], int], ready_nodes: set[int], max_request_size: int, now_ms: int,
+        hold: Callable[[ProducerBatch], bool] | None = None,
+    ) -> dict[int, list[ProducerBatch]]:
+        """For each ready broker, one batch per partition it leads, until ``max.request.size``.
+
+        ``hold(batch)`` keeps a partition's first batch back this time (the idempotent producer's
+        rule: a retried batch goes only when it is the lowest sequence in flight).
+        """
         drained: dict[int, list[ProducerBatch]] = {}
         for node in sorted(ready_nodes):
             partitions = sorted(key for key, leader in leaders.items() if leader == node and self.batches.get(key))
@@ -138,6 +146,8 @@ class RecordAccumulator:
                 queue = self.batches[key]
                 batch = queue[0]
                 if batch.retry and batch.waited_ms(now_ms) < self.retry_backoff_ms:
+                    continue
+                if hold is not None and hold(batch):
                     continue
                 if taken and size + batch.estimated_size > max_request_size:
                     break  # the rest waits for the next request
@@ -153,10 +163,19 @@ class RecordAccumulator:
 
     # -- after the broker answered ------------------------------------------------------------
     def reenqueue(self, batch: ProducerBatch, now_ms: int) -> None:
-        """Put a batch to retry back at the *front* of its queue (ordering), marked as a retry."""
+        """Put a batch to retry back at the front of its queue, marked as a retry.
+
+        With sequence numbers (idempotence) it goes in sequence order among other retried batches,
+        so they are resent in the order the broker expects (RecordAccumulator.insertInSequenceOrder).
+        """
         batch.retry = True
         batch.last_attempt_ms = now_ms
-        self.batches.setdefault((batch.topic, batch.partition), deque()).appendleft(batch)
+        queue = self.batches.setdefault((batch.topic, batch.partition), deque())
+        position = 0
+        if batch.base_sequence >= 0:
+            while position < len(queue) and 0 <= queue[position].base_sequence < batch.base_sequence:
+                position += 1
+        queue.insert(position, batch)
 
     def deallocate(self, batch: ProducerBatch) -> None:
         """The batch completed (success or final failure): give its memory back."""

@@ -46,7 +46,9 @@ class ProducerBatch:
     last_attempt_ms: int = -1
     retry: bool = False
     closed: bool = False
-    base_sequence: int = -1
+    base_sequence: int = -1  # set when first drained by an idempotent producer, then kept across retries
+    producer_id: int = -1
+    producer_epoch: int = -1
 
     def try_append(self, record: Record, callback: Callback | None, now_ms: int) -> bool:
         """Add the record if it fits (an empty batch always takes one record)."""
@@ -71,7 +73,10 @@ class ProducerBatch:
     def close(self) -> RecordBatch:
         """No more appends: build the record batch the sender will put in a ProduceRequest."""
         self.closed = True
-        return RecordBatch.of(self.records, base_timestamp=self.created_ms, compression=self.compression, base_sequence=self.base_sequence)
+        return RecordBatch.of(
+            self.records, base_timestamp=self.created_ms, compression=self.compression,
+            producer_id=self.producer_id, producer_epoch=self.producer_epoch, base_sequence=self.base_sequence,
+        )
 
     @property
     def record_count(self) -> int:

@@ -1,0 +1,136 @@
+"""The producer pipeline on the embedded cluster: batching, acks, metadata waits, retries, idempotence."""
+
+from __future__ import annotations
+
+import pytest
+
+from kafkalab.broker.messages import ProduceRequest, ProduceResponse
+from kafkalab.cluster import EmbeddedCluster
+from kafkalab.errors import ConfigError
+from kafkalab.partitioner import partition_for_key
+from kafkalab.producer.producer import ProducerTimeoutError
+from kafkalab.serialization import IntegerSerializer
+from kafkalab.sim import Verdict
+
+
+def cluster_with_topic(seed: int = 1, partitions: int = 1, brokers: int = 1) -> EmbeddedCluster:
+    cluster = EmbeddedCluster(seed=seed, brokers=brokers)
+    cluster.create_topic("orders", partitions=partitions)
+    return cluster
+
+
+def values_in_log(cluster: EmbeddedCluster, partition: int = 0) -> list[bytes]:
+    return [r.value for r in cluster.fetch("orders", partition, 0)]
+
+
+def drop_first(kind: type, count: int = 1):
+    """A network filter that drops the first ``count`` messages of a type (a lost request or answer)."""
+    dropped = []
+
+    def fault(src, dst, message):
+        if isinstance(message, kind) and len(dropped) < count:
+            dropped.append(message)
+            return Verdict.DROP
+        return Verdict.DELIVER
+
+    return fault
+
+
+def test_keys_partitions_offsets_and_callbacks_in_order() -> None:
+    cluster = cluster_with_topic(partitions=3, brokers=2)
+    producer = cluster.producer()
+    seen = []
+    futures = [producer.send("orders", f"v{i}", key=f"k{i % 5}", callback=lambda m, e: seen.append((m.partition, m.offset))) for i in range(30)]
+    producer.flush()
+    assert all(f.done and f.exception is None for f in futures)
+    for i, future in enumerate(futures):
+        assert future.metadata.partition == partition_for_key(f"k{i % 5}".encode(), 3)
+    for partition in range(3):
+        offsets = [f.metadata.offset for f in futures if f.metadata.partition == partition]
+        assert offsets == list(range(len(offsets)))
+    assert sorted(seen) == sorted((f.metadata.partition, f.metadata.offset) for f in futures)
+
+
+def test_linger_ms_trades_latency_for_bigger_batches() -> None:
+    def requests_for(linger_ms: int) -> int:
+        cluster = cluster_with_topic(seed=2)
+        producer = cluster.producer({"linger.ms": linger_ms})
+        for i in range(40):
+            producer.send("orders", f"v{i}")
+            cluster.advance(2)
+        producer.flush()
+        assert len(values_in_log(cluster)) == 40
+        return len(cluster.trace.filter("producer.request"))
+
+    assert requests_for(0) > requests_for(50) >= 1
+
+
+def test_acks_0_never_learns_the_offset() -> None:
+    cluster = cluster_with_topic()
+    producer = cluster.producer({"acks": "0"})
+    future = producer.send("orders", "fire and forget")
+    producer.flush()
+    assert future.metadata.offset == -1 and not producer.config.idempotent
+    cluster.advance(10)
+    assert values_in_log(cluster) == [b"fire and forget"]
+
+
+def test_an_unknown_topic_times_out_after_max_block_ms() -> None:
+    cluster = cluster_with_topic()
+    producer = cluster.producer({"max.block.ms": 5000})
+    with pytest.raises(ProducerTimeoutError, match="Topic nope not present in metadata after 5000 ms"):
+        producer.send("nope", "x").get()
+
+
+def test_serializers_and_config_errors() -> None:
+    cluster = cluster_with_topic()
+    producer = cluster.producer({"value.serializer": "org.apache.kafka.common.serialization.IntegerSerializer"})
+    producer.send("orders", 7).get()
+    assert values_in_log(cluster) == [IntegerSerializer().serialize("orders", 7)]
+    with pytest.raises(ConfigError, match="did you mean linger.ms"):
+        cluster.producer({"linger.msec": 1})
+
+
+def test_a_lost_answer_duplicates_records_without_idempotence() -> None:
+    cluster = cluster_with_topic(seed=3)
+    cluster.network.add_filter(drop_first(ProduceResponse))
+    producer = cluster.producer({"enable.idempotence": "false", "request.timeout.ms": 1000})
+    future = producer.send("orders", "pay 100 EUR")
+    producer.flush()
+    assert future.metadata.offset == 1  # the retry was written again
+    assert values_in_log(cluster) == [b"pay 100 EUR", b"pay 100 EUR"]
+
+
+def test_idempotence_turns_the_retry_into_a_recognised_duplicate() -> None:
+    cluster = cluster_with_topic(seed=3)
+    cluster.network.add_filter(drop_first(ProduceResponse))
+    producer = cluster.producer({"request.timeout.ms": 1000})
+    future = producer.send("orders", "pay 100 EUR")
+    producer.flush()
+    assert future.metadata.offset == 0
+    assert values_in_log(cluster) == [b"pay 100 EUR"]
+    assert cluster.trace.filter("broker.produce.duplicate")
+
+
+def send_five_batches(producer, cluster) -> None:
+    for i in range(5):
+        producer.send("orders", f"m{i}")
+        cluster.advance(10)  # each record lingers alone: one batch, one request each
+    producer.flush()
+
+
+def test_a_lost_request_reorders_records_without_idempotence() -> None:
+    cluster = cluster_with_topic(seed=4)
+    cluster.network.add_filter(drop_first(ProduceRequest))
+    producer = cluster.producer({"enable.idempotence": "false", "request.timeout.ms": 1000, "linger.ms": 0})
+    send_five_batches(producer, cluster)
+    assert values_in_log(cluster) == [b"m1", b"m0", b"m2", b"m3", b"m4"]  # m1 overtook the resent m0
+
+
+def test_idempotence_keeps_order_with_five_requests_in_flight() -> None:
+    cluster = cluster_with_topic(seed=4)
+    cluster.network.add_filter(drop_first(ProduceRequest, count=2))  # the InitProducerId gets through; see below
+    producer = cluster.producer({"request.timeout.ms": 1000, "linger.ms": 0})
+    send_five_batches(producer, cluster)
+    assert values_in_log(cluster) == [b"m0", b"m1", b"m2", b"m3", b"m4"]
+    assert cluster.trace.filter("broker.produce.error")  # the broker refused the gap: OUT_OF_ORDER_SEQUENCE_NUMBER
