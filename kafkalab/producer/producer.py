@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from kafkalab.broker.messages import InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse, ProduceResponse
-from kafkalab.errors import KafkaError, UnknownTopicOrPartitionError, error_for_code
+from kafkalab.errors import KafkaError, MessageTooLargeError, UnknownTopicOrPartitionError
 from kafkalab.partitioner import UniformStickyPartitioner, partition_for_key
 from kafkalab.producer.accumulator import BufferExhaustedError, RecordAccumulator
 from kafkalab.producer.config import ProducerConfig
 from kafkalab.producer.sender import Completion, Sender, SenderResult
-from kafkalab.record import CompressionType, Header, Record
+from kafkalab.producer.batch import record_size_upper_bound
+from kafkalab.record import RECORD_BATCH_OVERHEAD, CompressionType, Header, Record
 from kafkalab.serialization import SerializationError
 from kafkalab.sim import Network, Node, Simulator
 
@@ -187,8 +188,12 @@ class KafkaProducer(Node):
             tuple(Header(k, v) for k, v in headers), self.sim.now_ms if timestamp is None else timestamp,
             partition, callback, future, self.sim.now_ms + self.config["max.block.ms"],
         )
-        self.unfinished.append(future)
         self.sim.record("producer.send", self.node_id, topic=topic, key=pending.key, partition=partition)
+        too_large = self._size_problem(pending)
+        if too_large is not None:  # Kafka's doSend: an ApiException fails the future and calls back
+            self._finish(future, callback, None, too_large)
+            return future
+        self.unfinished.append(future)
         if topic in self.metadata:
             self._append(pending)
         else:
@@ -226,6 +231,17 @@ class KafkaProducer(Node):
         if isinstance(data, str):
             return data.encode("utf-8")
         raise SerializationError(f"the {what} is a {type(data).__name__}: give the producer a {what}_serializer (or send bytes)")
+
+    def _size_problem(self, pending: _PendingSend) -> KafkaError | None:
+        """KafkaProducer.ensureValidRecordSize: RecordTooLargeException (MESSAGE_TOO_LARGE)."""
+        size = RECORD_BATCH_OVERHEAD + record_size_upper_bound(pending.key, pending.value, pending.headers)
+        if size > self.config["max.request.size"]:
+            return MessageTooLargeError(f"The message is {size} bytes when serialized which is larger than {self.config['max.request.size']}, "
+                                        "which is the value of the max.request.size configuration.")
+        if size > self.config["buffer.memory"]:
+            return MessageTooLargeError(f"The message is {size} bytes when serialized which is larger than the total memory buffer "
+                                        "you have configured with the buffer.memory configuration.")
+        return None
 
     def _append(self, pending: _PendingSend) -> None:
         partitions = self.metadata[pending.topic]

@@ -134,3 +134,12 @@ def test_idempotence_keeps_order_with_five_requests_in_flight() -> None:
     send_five_batches(producer, cluster)
     assert values_in_log(cluster) == [b"m0", b"m1", b"m2", b"m3", b"m4"]
     assert cluster.trace.filter("broker.produce.error")  # the broker refused the gap: OUT_OF_ORDER_SEQUENCE_NUMBER
+
+
+def test_a_record_larger_than_max_request_size_fails_at_once() -> None:
+    cluster = cluster_with_topic()
+    producer = cluster.producer({"max.request.size": 1000})
+    errors = []
+    future = producer.send("orders", b"x" * 2000, callback=lambda m, e: errors.append(e))
+    assert future.done and "larger than 1000, which is the value of the max.request.size" in str(future.exception)
+    assert errors == [future.exception]
