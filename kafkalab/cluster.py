@@ -100,6 +100,26 @@ class BrokerNode(Node):
         for kind, detail in self.broker.drain_events():
             self.sim.record(f"broker.{kind}", self.node_id, **detail)
 
+    def on_crash(self) -> None:
+        """A killed broker process keeps its disk: the logs stay. Kafka also recovers producer state
+        from the log and its snapshots on restart, so that survives here too."""
+
+    def on_wipe(self) -> None:
+        """The disk is gone: every log and all producer state are lost (the metadata image is kept,
+        as the broker would fetch it again from the controller)."""
+        self.broker.logs.clear()
+        self.broker.producer_states.clear()
+
+    def on_restart(self) -> None:
+        # In-memory logs need no recovery (on-disk storage, issue 7, will validate and truncate);
+        # after a wipe, the partitions this broker leads start again with empty logs.
+        for topic, partitions in self.broker.image.partitions.items():
+            for record in partitions.values():
+                if record.leader == self.broker.broker_id and (topic, record.partition_id) not in self.broker.logs:
+                    self.broker.logs[(topic, record.partition_id)] = self.broker.log_factory(
+                        topic, record.partition_id, self.broker.topic_config(topic), self.sim.now_ms
+                    )
+
 
 class ControllerNode(Node):
     """Handles CreateTopics and pushes the resulting metadata records to every broker."""
@@ -344,6 +364,19 @@ class EmbeddedCluster:
     def producer(self, config: Mapping[str, Any] | None = None, key_serializer: Any = None, value_serializer: Any = None):
         """A KafkaProducer client node on this cluster's network (chapter 03), bootstrapping from broker 0."""
         return _producer_for(self, config, key_serializer, value_serializer)
+
+    # -- faults ---------------------------------------------------------------------------------
+    def crash_broker(self, broker_id: int) -> None:
+        """Kill a broker process: it stops answering; its logs survive on its disk."""
+        self.brokers[broker_id].crash()
+
+    def wipe_broker(self, broker_id: int) -> None:
+        """Kill a broker and lose its disk (its offsets start again: the invariant forgets them)."""
+        self.brokers[broker_id].wipe()
+        self._last_offsets = {key: value for key, value in self._last_offsets.items() if key[0] != broker_id}
+
+    def restart_broker(self, broker_id: int) -> None:
+        self.brokers[broker_id].restart()
 
     # -- looking inside -------------------------------------------------------------------------
     def log(self, topic: str, partition: int) -> PartitionLogLike:

@@ -143,3 +143,43 @@ def test_a_record_larger_than_max_request_size_fails_at_once() -> None:
     future = producer.send("orders", b"x" * 2000, callback=lambda m, e: errors.append(e))
     assert future.done and "larger than 1000, which is the value of the max.request.size" in str(future.exception)
     assert errors == [future.exception]
+
+
+def produce_through_a_crash(acks: str, idempotent: bool, seed: int = 6):
+    """Send a record every 5 ms for 1 s while the broker is down from 200 ms to 600 ms."""
+    cluster = cluster_with_topic(seed=seed)
+    producer = cluster.producer({"acks": acks, "enable.idempotence": str(idempotent).lower(), "request.timeout.ms": 300})
+    sent = []
+    for i in range(200):
+        if cluster.now_ms >= 200 and cluster.brokers[0].alive and cluster.now_ms < 600:
+            cluster.crash_broker(0)
+        if cluster.now_ms >= 600 and not cluster.brokers[0].alive:
+            cluster.restart_broker(0)
+        sent.append((f"r{i}".encode(), producer.send("orders", f"r{i}")))
+        cluster.advance(5)
+    producer.flush()
+    reported_ok = [value for value, future in sent if future.exception is None]
+    return reported_ok, values_in_log(cluster)
+
+
+def test_acks_0_reports_success_for_records_the_broker_never_got() -> None:
+    reported_ok, log = produce_through_a_crash("0", idempotent=False)
+    assert len(reported_ok) == 200
+    assert len(log) < 200  # everything sent while the broker was down is gone, silently
+
+
+@pytest.mark.parametrize("acks,idempotent", [("1", False), ("all", True)])
+def test_acks_1_and_all_report_only_what_the_log_holds(acks: str, idempotent: bool) -> None:
+    reported_ok, log = produce_through_a_crash(acks, idempotent)
+    assert set(reported_ok) <= set(log)  # every success the callbacks reported is in the log
+    assert len(reported_ok) == 200  # retries carried every record over the outage
+    if idempotent:
+        assert len(log) == len(set(log)) == 200 and log == sorted(log, key=lambda v: int(v[1:]))
+
+
+def test_a_wiped_broker_loses_its_data() -> None:
+    cluster = cluster_with_topic()
+    cluster.produce("orders", "before")
+    cluster.wipe_broker(0)
+    cluster.restart_broker(0)
+    assert cluster.list_offsets("orders", 0, "latest") == 0
