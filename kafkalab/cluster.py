@@ -11,8 +11,9 @@ every step is an event in a seeded simulation with a trace.
     cluster.fetch("orders", 0, offset=0)                    # -> [StoredRecord, ...]
     cluster.advance(days(8))                                # retention runs as time passes
 
-Seams for exercises: ``log_factory`` (the class each partition's log is made from) and
-``partitioner`` (``fn(key: bytes, num_partitions: int) -> int`` for keyed records).
+Seams for exercises: ``log_factory`` (the class each partition's log is made from),
+``partitioner`` (``fn(key: bytes, num_partitions: int) -> int`` for keyed records) and
+``producer_state_class`` (the brokers' idempotence check); ``producer(...)`` has its own.
 
 Kafka: a KRaft cluster in miniature — brokers (KafkaApis), the controller (CreateTopics →
 metadata records), and a client doing what KafkaProducer/KafkaConsumer do on the wire.
@@ -188,6 +189,7 @@ class EmbeddedCluster:
         log_factory: LogFactory | None = None,
         partitioner: Partitioner | None = None,
         latency_ms: int = 1,
+        producer_state_class: type | None = None,
     ) -> None:
         if brokers < 1:
             raise ValueError(f"a cluster needs at least one broker, got {brokers}")
@@ -198,7 +200,7 @@ class EmbeddedCluster:
         self.partitioner: Partitioner = partitioner or partition_for_key
         self.sticky = UniformStickyPartitioner(self.sim.rng("partitioner"))
         broker_ids = list(range(brokers))
-        self.brokers = {i: BrokerNode(Broker(i, self.config, log_factory), self.sim, self.network) for i in broker_ids}
+        self.brokers = {i: BrokerNode(Broker(i, self.config, log_factory, producer_state_class), self.sim, self.network) for i in broker_ids}
         self.controller = ControllerNode(Controller(self.config, MetadataImage()), self.sim, self.network, broker_ids)
         self.client = ClientNode(self.sim, self.network)
         for node in self.brokers.values():
@@ -361,9 +363,12 @@ class EmbeddedCluster:
         _raise_for(response.error_code, response.error_message)
         return response.low_watermark
 
-    def producer(self, config: Mapping[str, Any] | None = None, key_serializer: Any = None, value_serializer: Any = None):
-        """A KafkaProducer client node on this cluster's network (chapter 03), bootstrapping from broker 0."""
-        return _producer_for(self, config, key_serializer, value_serializer)
+    def producer(self, config: Mapping[str, Any] | None = None, key_serializer: Any = None, value_serializer: Any = None, **seams: Any):
+        """A KafkaProducer client node on this cluster's network (chapter 03), bootstrapping from broker 0.
+
+        ``seams``: ``accumulator_class=`` / ``partitioner_class=`` plug in other implementations.
+        """
+        return _producer_for(self, config, key_serializer, value_serializer, seams)
 
     # -- faults ---------------------------------------------------------------------------------
     def crash_broker(self, broker_id: int) -> None:
@@ -413,11 +418,11 @@ def _raise_for(error_code: int, message: str | None) -> None:
         raise error(message.split(": ", 1)[1] if message and message.startswith(error.error_name + ": ") else (message or ""))
 
 
-def _producer_for(cluster: EmbeddedCluster, config: Mapping[str, Any] | None, key_serializer: Any, value_serializer: Any):
+def _producer_for(cluster: EmbeddedCluster, config: Mapping[str, Any] | None, key_serializer: Any, value_serializer: Any, seams: dict[str, Any]):
     from kafkalab.producer.producer import KafkaProducer
 
     cluster._producers = getattr(cluster, "_producers", 0) + 1
     return KafkaProducer(
         f"producer-{cluster._producers}", cluster.sim, cluster.network, broker_node_id(0), config,
-        key_serializer=key_serializer, value_serializer=value_serializer, broker_node_name=broker_node_id,
+        key_serializer=key_serializer, value_serializer=value_serializer, broker_node_name=broker_node_id, **seams,
     )

@@ -75,13 +75,17 @@ def default_log_factory(topic: str, partition: int, config: TopicConfig, now_ms:
 class Broker:
     """One broker's request handling and log management, with no I/O of its own."""
 
-    def __init__(self, broker_id: int, config: BrokerConfig | None = None, log_factory: LogFactory | None = None) -> None:
+    def __init__(
+        self, broker_id: int, config: BrokerConfig | None = None, log_factory: LogFactory | None = None,
+        producer_state_class: type | None = None,
+    ) -> None:
         self.broker_id = broker_id
         self.config = config or BrokerConfig()
         self.log_factory = log_factory or default_log_factory
         self.image = MetadataImage()
         self.controller_id = -1
         self.logs: dict[tuple[str, int], PartitionLogLike] = {}
+        self.producer_state_class = producer_state_class or ProducerStateManager
         self.producer_states: dict[tuple[str, int], ProducerStateManager] = {}
         self.producer_ids = ProducerIdManager(broker_id)
         self.last_retention_check_ms = 0
@@ -175,7 +179,10 @@ class Broker:
         """ReplicaManager.appendRecords for one partition: producer-state checks, then the log append."""
         try:
             log = self.leader_log(data.topic, data.partition)
-            state = self.producer_states.setdefault((data.topic, data.partition), ProducerStateManager())
+            key = (data.topic, data.partition)
+            if key not in self.producer_states:
+                self.producer_states[key] = self.producer_state_class()
+            state = self.producer_states[key]
             duplicate = state.check(data.records)
             if duplicate is not None:
                 self._event("produce.duplicate", topic=data.topic, partition=data.partition, first_offset=duplicate.first_offset,

@@ -58,6 +58,7 @@ class ProducerStateManager:
 
     def check(self, batch: RecordBatch) -> BatchMetadata | None:
         """Validate a batch before appending: the duplicate it repeats (or None), or raise Kafka's error."""
+        # BEGIN EXERCISE ex06_idempotence
         if batch.producer_id < 0:
             return None  # not an idempotent producer: nothing to check
         entry = self.producers.get(batch.producer_id)
@@ -81,6 +82,7 @@ class ProducerStateManager:
                 f"{entry.last_sequence} (current end sequence number)"
             )
         return None
+        # END EXERCISE
 
     def update(self, batch: RecordBatch, first_offset: int, last_offset: int) -> None:
         """Remember an appended batch (only the last five per producer are kept)."""

@@ -58,6 +58,44 @@ EXERCISES: tuple[Exercise, ...] = (
     ),
 )
 
+EXERCISES += (
+    Exercise(
+        id="ex04_sticky_partitioner",
+        title="The built-in uniform sticky partitioner (KIP-794)",
+        notebook="notebooks/03-the-producer.ipynb",
+        module="kafkalab.partitioner.strategies",
+        symbols=("partition_load_stats", "UniformStickyPartitioner"),
+        summary=(
+            "Write partition_load_stats (the cumulative frequency table from queue sizes), and "
+            "UniformStickyPartitioner.next_partition and .record_appended (switch after batch.size bytes, "
+            "or 2 x batch.size while the batch is not full)."
+        ),
+    ),
+    Exercise(
+        id="ex05_accumulator",
+        title="The RecordAccumulator: which batches are ready, and draining them",
+        notebook="notebooks/03-the-producer.ipynb",
+        module="kafkalab.producer.accumulator",
+        symbols=("RecordAccumulator",),
+        summary=(
+            "Write RecordAccumulator.ready (full, linger.ms expired, memory exhausted, flushing or closing; "
+            "retries wait retry.backoff.ms) and RecordAccumulator.drain (one batch per partition, "
+            "round-robin per broker, up to max.request.size)."
+        ),
+    ),
+    Exercise(
+        id="ex06_idempotence",
+        title="The broker's idempotence check: producer ids, epochs, sequences",
+        notebook="notebooks/03-the-producer.ipynb",
+        module="kafkalab.broker.producer_state",
+        symbols=("ProducerStateManager",),
+        summary=(
+            "Write ProducerStateManager.check: new producers start at sequence 0, an old epoch is fenced, "
+            "a repeat of one of the last five batches is a duplicate, anything else out of order is refused."
+        ),
+    ),
+)
+
 EXERCISES_BY_ID = {exercise.id: exercise for exercise in EXERCISES}
 
 

@@ -109,6 +109,7 @@ def partition_load_stats(queue_sizes: Sequence[int], partition_ids: Sequence[int
     [0, 8) lands on partition 0 for 0–3, partition 1 for 4, partition 2 for 5–7. Equal queues (or
     fewer than two partitions) need no table: None means "uniform".
     """
+    # BEGIN EXERCISE ex04_sticky_partitioner
     if len(queue_sizes) != len(partition_ids):
         raise ValueError("queue_sizes and partition_ids must have the same length")
     if len(queue_sizes) < 2 or len(set(queue_sizes)) == 1:
@@ -120,6 +121,7 @@ def partition_load_stats(queue_sizes: Sequence[int], partition_ids: Sequence[int
         running += max_plus_one - size
         table.append(running)
     return PartitionLoadStats(table, list(partition_ids))
+    # END EXERCISE
 
 
 class UniformStickyPartitioner:
@@ -150,6 +152,7 @@ class UniformStickyPartitioner:
 
     def next_partition(self, topic: str, num_partitions: int, available: Sequence[int] | None = None) -> int:
         """``BuiltInPartitioner.nextPartition``: uniform over available partitions, or weighted."""
+        # BEGIN EXERCISE ex04_sticky_partitioner
         draw = random_partition(self.rng)
         stats = self.load_stats.get(topic)
         if stats is None:
@@ -159,6 +162,7 @@ class UniformStickyPartitioner:
         table = stats.cumulative_frequency_table
         weighted = draw % table[-1]
         return stats.partition_ids[bisect.bisect_right(table, weighted)]
+        # END EXERCISE
 
     def record_appended(self, topic: str, num_partitions: int, appended_bytes: int, enable_switch: bool = True,
                         available: Sequence[int] | None = None) -> bool:
@@ -167,6 +171,7 @@ class UniformStickyPartitioner:
         ``enable_switch`` is the accumulator's "all batches for this partition are full". Returns
         True when the partitioner switched.
         """
+        # BEGIN EXERCISE ex04_sticky_partitioner
         produced = self.produced_bytes.get(topic, 0) + appended_bytes
         self.produced_bytes[topic] = produced
         if (produced >= self.sticky_batch_size and enable_switch) or produced >= 2 * self.sticky_batch_size:
@@ -174,6 +179,7 @@ class UniformStickyPartitioner:
             self.produced_bytes[topic] = 0
             return True
         return False
+        # END EXERCISE
 
 
 UNKNOWN_PARTITION = -1

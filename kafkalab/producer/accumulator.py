@@ -101,6 +101,7 @@ class RecordAccumulator:
     # -- ready ---------------------------------------------------------------------------------
     def ready(self, leaders: dict[tuple[str, int], int], now_ms: int) -> ReadyCheck:
         """Which brokers have a sendable first batch (RecordAccumulator.ready)."""
+        # BEGIN EXERCISE ex05_accumulator
         check = ReadyCheck()
         exhausted = self.waiting_for_memory > 0
         for (topic, partition), queue in self.batches.items():
@@ -122,6 +123,7 @@ class RecordAccumulator:
             else:
                 check.next_ready_check_delay_ms = min(check.next_ready_check_delay_ms, max(wait_limit - waited, 0))
         return check
+        # END EXERCISE
 
     # -- drain ---------------------------------------------------------------------------------
     def drain(
@@ -133,6 +135,7 @@ class RecordAccumulator:
         ``hold(batch)`` keeps a partition's first batch back this time (the idempotent producer's
         rule: a retried batch goes only when it is the lowest sequence in flight).
         """
+        # BEGIN EXERCISE ex05_accumulator
         drained: dict[int, list[ProducerBatch]] = {}
         for node in sorted(ready_nodes):
             partitions = sorted(key for key, leader in leaders.items() if leader == node and self.batches.get(key))
@@ -160,6 +163,7 @@ class RecordAccumulator:
             if taken:
                 drained[node] = taken
         return drained
+        # END EXERCISE
 
     # -- after the broker answered ------------------------------------------------------------
     def reenqueue(self, batch: ProducerBatch, now_ms: int) -> None:

@@ -140,20 +140,23 @@ class KafkaProducer(Node):
         key_serializer: Any = None,
         value_serializer: Any = None,
         broker_node_name: Callable[[int], str] = lambda broker_id: f"broker-{broker_id}",
+        accumulator_class: type = RecordAccumulator,
+        partitioner_class: type = UniformStickyPartitioner,
     ) -> None:
+        """``accumulator_class`` and ``partitioner_class`` are the seams where a learner's versions plug in."""
         super().__init__(node_id, sim, network)
         self.config = ProducerConfig(config)
         self.bootstrap_node = bootstrap_node
         self.broker_node_name = broker_node_name
         self.key_serializer = key_serializer or serializer_from_config(self.config["key.serializer"])
         self.value_serializer = value_serializer or serializer_from_config(self.config["value.serializer"])
-        self.accumulator = RecordAccumulator(
+        self.accumulator = accumulator_class(
             batch_size=self.config["batch.size"], linger_ms=self.config["linger.ms"], buffer_memory=self.config["buffer.memory"],
             retry_backoff_ms=self.config["retry.backoff.ms"], delivery_timeout_ms=self.config["delivery.timeout.ms"],
             compression=CompressionType[self.config["compression.type"].upper()],
         )
         self.sender = Sender(self.accumulator, self.config)
-        self.partitioner = UniformStickyPartitioner(
+        self.partitioner = partitioner_class(
             sim.rng(f"{node_id}.partitioner"), self.config["batch.size"], self.config["partitioner.adaptive.partitioning.enable"]
         )
         self.metadata: dict[str, dict[int, int]] = {}

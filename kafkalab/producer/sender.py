@@ -172,7 +172,8 @@ class Sender:
             if error_type is None:
                 result.completions.append(Completion(batch, answer.base_offset, answer.log_append_time_ms))
                 continue
-            error = error_type(answer.error_message.split(": ", 1)[-1] if answer.error_message else "")
+            message = answer.error_message or ""
+            error = error_type(message.removeprefix(f"{error_type.error_name}: "))
             if isinstance(error, METADATA_ERRORS):
                 result.refresh_metadata = True
             self._retry_or_fail(batch, error, now_ms, result)

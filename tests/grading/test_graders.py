@@ -47,6 +47,13 @@ def test_untouched_stubs_score_0_and_say_not_implemented() -> None:
 
 
 WRONG = [
+    ("ex04_sticky_partitioner", "if (produced >= self.sticky_batch_size and enable_switch) or produced >= 2 * self.sticky_batch_size:",
+     "if produced > self.sticky_batch_size:", "switch", "exactly batch.size"),
+    ("ex04_sticky_partitioner", "running += max_plus_one - size", "running += size", "frequency table", "[0, 3, 1]"),
+    ("ex05_accumulator", "expired = waited >= wait_limit", "expired = True", "linger.ms", "ready nodes at 3 ms"),
+    ("ex05_accumulator", "self._drain_index[node] = (start + step + 1) % len(partitions)", "pass", "round-robin", "the other partition's turn"),
+    ("ex06_idempotence", "                return seen\n", "                pass\n", "a repeat", "2 (incoming seq. number)"),
+    ("ex06_idempotence", "        if batch.base_sequence != expected:", "        if False:", "gap", "sequence 5 after 0–1"),
     ("ex02_partitioner", "return number & 0x7FFFFFFF", "return abs(number)", "to_positive", "for input -1"),
     ("ex02_partitioner", "return to_positive(murmur2(bytes(key))) % num_partitions",
      "return abs(murmur2(bytes(key))) % max(num_partitions - 1, 1)", "partition_for_key", "1000"),
@@ -127,7 +134,7 @@ def test_cli_grade_writes_gradescope_json(tmp_path: Path) -> None:
     results = json.loads(out.read_text(encoding="utf-8"))
     assert results["score"] == results["max_score"] == sum(t["max_score"] for t in results["tests"])
     assert all({"name", "score", "max_score", "output"} <= set(t) for t in results["tests"])
-    assert "total: 30/30 (100%)" in done.stdout
+    assert f"total: {results['score']}/{results['max_score']} (100%)" in done.stdout
 
 
 def test_cli_usage_errors_exit_2() -> None:
