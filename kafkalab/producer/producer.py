@@ -65,9 +65,17 @@ class FutureRecordMetadata:
         self.done = False
         self.metadata: RecordMetadata | None = None
         self.exception: Exception | None = None
+        self.sent_ms = producer.sim.now_ms
+        self.completed_ms: int | None = None
 
     def _complete(self, metadata: RecordMetadata | None, exception: Exception | None) -> None:
         self.done, self.metadata, self.exception = True, metadata, exception
+        self.completed_ms = self._producer.sim.now_ms
+
+    @property
+    def latency_ms(self) -> int | None:
+        """Simulated time from send() to the callback."""
+        return None if self.completed_ms is None else self.completed_ms - self.sent_ms
 
     def get(self, timeout_ms: int | None = None) -> RecordMetadata:
         sim = self._producer.sim

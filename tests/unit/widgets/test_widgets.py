@@ -52,3 +52,16 @@ def test_key_explorer_reacts_to_the_slider() -> None:
     before = box.children[2].value
     box.children[0].value = 7
     assert box.children[2].value != before and "6 → 7 partitions" in box.children[2].value
+
+
+def test_producer_timeline_reacts_and_batches() -> None:
+    from kafkalab.producer.experiments import batching_experiment, retry_storm
+    from kafkalab.widgets.producer_timeline import ProducerTimeline
+
+    eager, patient = batching_experiment(0, 16384), batching_experiment(20, 16384)
+    assert eager.requests > patient.requests and eager.mean_latency_ms < patient.mean_latency_ms
+    assert retry_storm(True).duplicates == 0 and retry_storm(True).out_of_order == 0
+    box = ProducerTimeline()
+    before = box.children[2].value
+    box.children[0].value = 20
+    assert box.children[2].value != before and "linger.ms=20" in box.children[2].value
