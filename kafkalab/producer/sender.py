@@ -147,7 +147,9 @@ class Sender:
                 self._disconnect(node, requests, error, now_ms, result)
 
     def _disconnect(self, node: int, lost: list[InFlightRequest], error: KafkaError, now_ms: int, result: SenderResult) -> None:
-        for request in list(lost):
+        # Newest first, as InFlightRequests.clearAll returns them: each retried batch goes to the
+        # front of its queue, so the oldest ends up first again.
+        for request in reversed(list(lost)):
             self.in_flight[node].remove(request)
             for batch in request.batches.values():
                 self._retry_or_fail(batch, error, now_ms, result)
