@@ -28,6 +28,23 @@ def expect_equal(got: Any, expected: Any, what: str, given: Any = None, seed: in
     raise CheckFailed(" ".join(parts))
 
 
+def expect_raises(action: Callable[[], Any], error: type[Exception], what: str) -> None:
+    """Fail unless ``action()`` raises ``error`` (Kafka's error, named in the message).
+
+    NotImplementedError passes through, so an untouched stub is reported as "not implemented".
+    """
+    name = getattr(error, "error_name", error.__name__)
+    try:
+        action()
+    except error:
+        return
+    except NotImplementedError:
+        raise
+    except Exception as other:  # noqa: BLE001 - the learner's code may raise anything
+        raise CheckFailed(f"{what}: expected {name} ({error.__name__}), got {type(other).__name__}: {other}") from None
+    raise CheckFailed(f"{what}: expected {name} ({error.__name__}), but nothing was raised")
+
+
 def first_failure(inputs: Iterable[T], test: Callable[[T], None]) -> None:
     """Run ``test`` on each input in order (smallest first); the first failure is the one reported."""
     for given in inputs:

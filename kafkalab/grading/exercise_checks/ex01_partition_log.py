@@ -8,7 +8,7 @@ from kafkalab.cluster import EmbeddedCluster, days
 from kafkalab.config import TopicConfig
 from kafkalab.errors import OffsetOutOfRangeError
 from kafkalab.grading.checks import check
-from kafkalab.grading.feedback import CheckFailed, expect_equal
+from kafkalab.grading.feedback import CheckFailed, expect_equal, expect_raises
 from kafkalab.record import Record
 
 EXERCISE = "ex01_partition_log"
@@ -24,15 +24,7 @@ def fill(log, count: int, step_ms: int = 100) -> None:
 
 
 def expect_out_of_range(action, what: str) -> None:
-    try:
-        action()
-    except OffsetOutOfRangeError:
-        return
-    except NotImplementedError:
-        raise
-    except Exception as other:  # noqa: BLE001
-        raise CheckFailed(f"{what}: expected OFFSET_OUT_OF_RANGE (OffsetOutOfRangeError), got {type(other).__name__}: {other}") from None
-    raise CheckFailed(f"{what}: expected OFFSET_OUT_OF_RANGE (OffsetOutOfRangeError), but nothing was raised")
+    expect_raises(action, OffsetOutOfRangeError, what)
 
 
 @check(EXERCISE, points=2)
