@@ -42,3 +42,41 @@ def ProducerTimeline(linger_ms: int = 5, batch_size: int = 16384, seed: int = 1)
     size.observe(refresh, names="value")
     refresh()
     return widgets.VBox([linger, size, view])
+
+
+def storm_html(result) -> str:
+    """The partition's log after a retry storm: duplicates in red, records out of order in orange."""
+    seen: set[str] = set()
+    highest = -1
+    cells = []
+    for value in result.log:
+        number = int(value[1:])
+        style = "background:#ffcdd2" if value in seen else ("background:#ffe0b2" if number < highest else "")
+        seen.add(value)
+        highest = max(highest, number)
+        cells.append(f"<span style='padding:1px 3px;margin:1px;border:1px solid #bbb;{style}'>{value}</span>")
+    return (
+        f"<div style='font-family:monospace'>idempotence={result.idempotent}: {result.acknowledged}/{result.sent} acknowledged, "
+        f"{result.in_log} in the log, {result.duplicates} duplicate(s), {result.out_of_order} out of order</div>"
+        f"<div style='display:flex;flex-wrap:wrap;font-family:monospace'>{''.join(cells)}</div>"
+    )
+
+
+def RetryStorm(drop_percent: int = 20, seed: int = 0):  # noqa: N802 - reads like a class
+    """The widget: a message-loss slider (first) and an idempotence switch over a seeded retry storm."""
+    import ipywidgets as widgets
+
+    from kafkalab.producer.experiments import retry_storm
+
+    loss = widgets.IntSlider(value=drop_percent, min=0, max=40, step=5, description="messages lost (%)",
+                             continuous_update=False, style={"description_width": "initial"})
+    idempotent = widgets.Checkbox(value=False, description="enable.idempotence")
+    view = widgets.HTML()
+
+    def refresh(_=None) -> None:
+        view.value = storm_html(retry_storm(idempotent.value, drop_rate=loss.value / 100, seed=seed))
+
+    loss.observe(refresh, names="value")
+    idempotent.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([loss, idempotent, view])

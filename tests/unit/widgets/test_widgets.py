@@ -65,3 +65,12 @@ def test_producer_timeline_reacts_and_batches() -> None:
     before = box.children[2].value
     box.children[0].value = 20
     assert box.children[2].value != before and "linger.ms=20" in box.children[2].value
+
+
+def test_retry_storm_widget_reacts() -> None:
+    from kafkalab.widgets.producer_timeline import RetryStorm
+
+    box = RetryStorm(drop_percent=20)
+    before = box.children[2].value
+    box.children[1].value = True
+    assert box.children[2].value != before and "0 duplicate(s), 0 out of order" in box.children[2].value
