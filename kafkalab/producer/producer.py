@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping
 from kafkalab.broker.messages import InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse, ProduceResponse
 from kafkalab.errors import KafkaError, MessageTooLargeError, UnknownTopicOrPartitionError
 from kafkalab.partitioner import UniformStickyPartitioner, partition_for_key
-from kafkalab.producer.accumulator import BufferExhaustedError, RecordAccumulator
+from kafkalab.producer.accumulator import BufferExhaustedError, ProducerClosedError, RecordAccumulator
 from kafkalab.producer.config import ProducerConfig
 from kafkalab.producer.sender import Completion, Sender, SenderResult
 from kafkalab.producer.batch import record_size_upper_bound
@@ -192,7 +192,7 @@ class KafkaProducer(Node):
     ) -> FutureRecordMetadata:
         """Queue a record and return at once; the future (and the callback) get the result later."""
         if self.closed:
-            raise KafkaError("Cannot perform operation after producer has been closed")
+            raise ProducerClosedError("Cannot perform operation after producer has been closed")
         future = FutureRecordMetadata(self)
         pending = _PendingSend(
             topic, self._serialize(self.key_serializer, topic, key, "key"), self._serialize(self.value_serializer, topic, value, "value"),
@@ -210,7 +210,7 @@ class KafkaProducer(Node):
         else:
             self.waiting_for_metadata.append(pending)
             self._request_metadata()
-            self.set_timer(self.config["max.block.ms"], self._expire_metadata_waits)
+            self.set_timer(self.config["max.block.ms"], self._expire_blocked_sends)
         self.wakeup()
         return future
 
@@ -270,7 +270,9 @@ class KafkaProducer(Node):
         try:
             batch, created = self.accumulator.append(pending.topic, chosen, record, None, self.sim.now_ms)
         except BufferExhaustedError:
+            # Kafka's send() blocks here (BufferPool.allocate) for up to max.block.ms.
             self.waiting_for_memory.append((pending, chosen))
+            self.set_timer(max(0, pending.deadline_ms - self.sim.now_ms), self._expire_blocked_sends)
             return
         if pending.partition is None and (pending.key is None or self.config["partitioner.ignore.keys"]):
             queue = self.accumulator.batches[(pending.topic, chosen)]
@@ -279,7 +281,7 @@ class KafkaProducer(Node):
         records = self.accepted.setdefault(id(batch), [])
         records.append(_Accepted(pending.future, pending.callback, pending.timestamp, index=batch.record_count - 1))
 
-    def _expire_metadata_waits(self) -> None:
+    def _expire_blocked_sends(self) -> None:
         now = self.sim.now_ms
         for pending in [p for p in self.waiting_for_metadata if p.deadline_ms <= now]:
             self.waiting_for_metadata.remove(pending)

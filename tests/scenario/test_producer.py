@@ -183,3 +183,24 @@ def test_a_wiped_broker_loses_its_data() -> None:
     cluster.wipe_broker(0)
     cluster.restart_broker(0)
     assert cluster.list_offsets("orders", 0, "latest") == 0
+
+
+def test_a_full_buffer_blocks_send_until_max_block_ms() -> None:
+    cluster = cluster_with_topic()
+    producer = cluster.producer({"buffer.memory": 2000, "batch.size": 1000, "max.block.ms": 3000, "linger.ms": 0})
+    producer.send("orders", "warm-up").get()  # metadata and producer id are known
+    cluster.crash_broker(0)
+    futures = [producer.send("orders", b"x" * 600) for _ in range(4)]
+    cluster.advance(3500)
+    blocked = [f for f in futures if f.done and f.exception is not None]
+    assert blocked and "Failed to allocate memory within the configured max blocking time 3000 ms" in str(blocked[0].exception)
+
+
+def test_send_after_close_is_refused() -> None:
+    from kafkalab.producer.accumulator import ProducerClosedError
+
+    cluster = cluster_with_topic()
+    producer = cluster.producer()
+    producer.close()
+    with pytest.raises(ProducerClosedError, match="after producer has been closed"):
+        producer.send("orders", "late")
