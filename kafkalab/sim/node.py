@@ -1,23 +1,11 @@
 """A node: one single-threaded participant of a simulation (a broker, a client, a controller).
 
-Design: a node reacts to messages and timers and nothing else; it never sleeps, starts threads,
-reads the wall clock or uses the module-level ``random`` (use ``self.sim.rng(...)``).
+A node reacts to messages and timers and nothing else. ``crash()`` is a process dying: timers are
+cancelled, messages in flight to it are dropped, and ``on_crash()`` lets a subclass throw away
+whatever it had not flushed to disk. ``wipe()`` is losing the disk as well: ``on_wipe()`` drops the
+flushed state too. ``restart()`` brings it back through ``on_restart()`` and ``on_start()``.
 
-Two failures, as Kafka's own simulation tests tell them apart:
-
-- ``crash()`` — the process dies, the disk survives. Timers are cancelled, messages in flight to
-  it are dropped (also if it restarts before they arrive: they belonged to dead connections), and
-  ``on_crash()`` lets a subclass throw away whatever it had not flushed (page cache, in-memory
-  state). What it had flushed is still there on ``restart()``.
-- ``wipe()`` — the process dies *and* the disk is lost: a crash, then ``on_wipe()`` drops the
-  flushed state too, so the node restarts empty (a replaced machine).
-
-``restart()`` brings it back: ``on_restart()`` rebuilds memory from what survived, then
-``on_start()`` runs as on the first ``start()``. Each life is an ``incarnation`` (0, 1, ...).
-Every start, crash, wipe and restart is traced.
-
-Kafka: RaftEventSimulationTest's ``Cluster.kill`` vs. ``Cluster.killAndDeletePersistentState``, and
-the unflushed tail a broker loses in an unclean shutdown (``log.flush.interval.messages``).
+Kafka: the distinction RaftEventSimulationTest makes between killing a node and wiping its log.
 """
 
 from __future__ import annotations
@@ -37,9 +25,7 @@ class Node:
         self.sim = sim
         self.network = network
         self.alive = True
-        self.incarnation = 0
         self._timers: list[Event] = []
-        self._prune_timers_at = 64
         if network is not None:
             network.register(self)
 
@@ -62,12 +48,10 @@ class Node:
 
     # -- what subclasses call ---------------------------------------------------------------
     def start(self) -> None:
-        """Start the node's first life (traced as ``node.start``)."""
         self.sim.record("node.start", self.node_id)
         self.on_start()
 
     def send(self, dst: str, message: Any) -> None:
-        """Send ``message`` (a copy of it arrives) to the node ``dst``. A crashed node sends nothing."""
         if not self.alive:
             return
         if self.network is None:
@@ -75,19 +59,14 @@ class Node:
         self.network.send(self.node_id, dst, message)
 
     def set_timer(self, delay_ms: int, callback: Callable[..., Any], *args: Any, label: str = "") -> Event:
-        """``callback(*args)`` in ``delay_ms``, unless the node crashes first. A label traces it."""
-        if len(self._timers) >= self._prune_timers_at:
-            self._timers = [timer for timer in self._timers if not timer.cancelled and timer.time_ms >= self.sim.now_ms]
-            self._prune_timers_at = max(64, 2 * len(self._timers))
-        event = self.sim.schedule(delay_ms, self._fire, callback, args, self.incarnation, label=label, node=self.node_id)
-        if self.alive:
-            self._timers.append(event)
-        else:
-            event.cancel()  # a dead process sets no timers
+        """A timer that dies with the node."""
+        self._timers = [timer for timer in self._timers if not timer.cancelled and timer.time_ms >= self.sim.now_ms]
+        event = self.sim.schedule(delay_ms, self._fire, callback, args, label=label)
+        self._timers.append(event)
         return event
 
-    def _fire(self, callback: Callable[..., Any], args: tuple[Any, ...], incarnation: int) -> None:
-        if self.alive and incarnation == self.incarnation:
+    def _fire(self, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        if self.alive:
             callback(*args)
 
     # -- faults -----------------------------------------------------------------------------
@@ -103,17 +82,15 @@ class Node:
         self.on_crash()
 
     def wipe(self) -> None:
-        """Crash (if running) and lose the disk as well: the next restart starts empty."""
+        """Crash and lose the disk as well."""
         self.crash()
         self.sim.record("node.wipe", self.node_id)
         self.on_wipe()
 
     def restart(self) -> None:
-        """Start a new life after a crash or wipe: ``on_restart()`` then ``on_start()``."""
         if self.alive:
             raise RuntimeError(f"node {self.node_id!r} is running; crash it before restarting")
         self.alive = True
-        self.incarnation += 1
         self.sim.record("node.restart", self.node_id)
         self.on_restart()
         self.on_start()
