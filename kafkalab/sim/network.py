@@ -148,13 +148,17 @@ class Network:
                 self._last_delivery[(src, dst)] = at
             if copy_number:
                 self.sim.record("net.duplicate", src, dst=dst, message=kind)
-            self.sim.schedule_at(at, self._deliver, src, dst, copy.deepcopy(message))
+            self.sim.schedule_at(at, self._deliver, src, dst, copy.deepcopy(message), self.nodes[dst].incarnation)
 
-    def _deliver(self, src: str, dst: str, message: Any) -> None:
+    def _deliver(self, src: str, dst: str, message: Any, incarnation: int) -> None:
         node = self.nodes[dst]
         kind = type(message).__name__
         if not node.alive:
             self.sim.record("net.drop", src, dst=dst, message=kind, reason="destination down")
+            return
+        if node.incarnation != incarnation:
+            # Sent to the process before it crashed: that connection died with it.
+            self.sim.record("net.drop", src, dst=dst, message=kind, reason="destination restarted")
             return
         if not self.can_reach(src, dst):
             self.sim.record("net.drop", src, dst=dst, message=kind, reason="partitioned")

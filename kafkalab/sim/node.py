@@ -25,6 +25,7 @@ class Node:
         self.sim = sim
         self.network = network
         self.alive = True
+        self.incarnation = 0  # bumped on restart: messages sent to an earlier life are lost
         self._timers: list[Event] = []
         if network is not None:
             network.register(self)
@@ -91,6 +92,7 @@ class Node:
         if self.alive:
             raise RuntimeError(f"node {self.node_id!r} is running; crash it before restarting")
         self.alive = True
+        self.incarnation += 1
         self.sim.record("node.restart", self.node_id)
         self.on_restart()
         self.on_start()

@@ -36,6 +36,9 @@ class TraceRecord:
 def _format(value: Any) -> str:
     if isinstance(value, bytes):
         return repr(value)
+    if isinstance(value, (set, frozenset)):
+        # Set order depends on PYTHONHASHSEED; sorted, the trace is the same in every process.
+        return "{" + ", ".join(sorted(_format(item) for item in value)) + "}"
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)

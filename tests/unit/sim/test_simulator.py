@@ -219,3 +219,23 @@ def test_property_fifo_links_never_reorder_what_they_deliver(seed: int, drop: fl
     sim, counter = run_pair(seed, latency_ms=2, jitter_ms=10, drop_rate=drop, duplicate_rate=dup)
     assert counter.received == sorted(counter.received)
     assert set(counter.received) <= set(range(50))
+
+
+def test_messages_sent_before_a_crash_do_not_reach_the_restarted_node() -> None:
+    sim = Simulator(1)
+    network = Network(sim)
+    network.set_default(latency_ms=10)
+    counter = Counter("counter", sim, network)
+    Sender("sender", sim, network, "counter", 1)
+    network.send("sender", "counter", Increment(7))
+    counter.crash()
+    counter.restart()
+    sim.run()
+    assert counter.received == []
+    assert [r.detail["reason"] for r in sim.trace.filter("net.drop")] == ["destination restarted"]
+
+
+def test_sets_in_trace_details_print_in_a_stable_order() -> None:
+    sim = Simulator(1)
+    sim.record("example", None, members={"zeta", "alpha", "mid"})
+    assert sim.trace.to_text().endswith("members={alpha, mid, zeta}")
