@@ -58,6 +58,9 @@ class Report:
     def percent(self) -> float:
         return 100.0 * self.points / self.max_points if self.max_points else 0.0
 
+    def __repr__(self) -> str:
+        return f"Report({self.points}/{self.max_points} points, {len(self.exercises)} exercise(s))"
+
     def to_text(self) -> str:
         lines = [f"kafkalab grade {self.folder}"]
         for exercise in self.exercises:

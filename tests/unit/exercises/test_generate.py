@@ -83,3 +83,14 @@ def test_generate_keeps_a_learners_edits_unless_forced(tmp_path: Path, monkeypat
 def test_unknown_exercise_suggests_the_closest() -> None:
     with pytest.raises(UnknownExerciseError, match="did you mean ex01_partition_log"):
         get_exercise("ex01_partitionlog")
+
+
+def test_show_source_folds_exercise_bodies(capsys) -> None:
+    from kafkalab.exercises.show import show_source
+    from kafkalab.partitioner import murmur2
+
+    show_source(murmur2)
+    shown = capsys.readouterr().out
+    assert "def murmur2(data: bytes) -> int:" in shown
+    assert "you write this part (exercises/ex02_partitioner.py)" in shown
+    assert "0x" not in shown.split('"""')[-1] and "MASK_32" not in shown
