@@ -342,9 +342,11 @@ class EmbeddedCluster:
         self.sticky.record_appended(topic, num_partitions, record.size_in_bytes())
         return chosen
 
-    def fetch(self, topic: str, partition: int, offset: int, max_records: int | None = None) -> list[StoredRecord]:
-        """Read records from the partition's leader, starting at ``offset``."""
-        response = self.request(self.leader_node(topic, partition), lambda cid: FetchRequest(topic, partition, offset, max_records, cid))
+    def fetch(self, topic: str, partition: int, offset: int, max_records: int | None = None, max_bytes: int | None = None) -> list[StoredRecord]:
+        """Read records from the partition's leader, starting at ``offset`` (``max_bytes``: whole batches, at least one)."""
+        response = self.request(
+            self.leader_node(topic, partition), lambda cid: FetchRequest(topic, partition, offset, max_records, cid, partition_max_bytes=max_bytes)
+        )
         _raise_for(response.error_code, response.error_message)
         return list(response.records)
 

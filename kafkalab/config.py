@@ -2,13 +2,31 @@
 
 A key that Kafka does not know is an error that names it and suggests the closest real key
 (``retention.msec`` → "did you mean retention.ms?"); a value of the wrong type or out of range is an
-error that names the key, the value and what is allowed. Defaults are Kafka 4.x's.
+error that names the key, the value and what is allowed, in ConfigDef's words ("Invalid value 10 for
+configuration segment.bytes: Value must be at least 100"). Each key carries its type, default,
+validator, documentation and importance (HIGH / MEDIUM / LOW), as ``ConfigDef.define`` does.
+
+Defaults are Kafka 4.x's, read from LogConfig (``DEFAULT_SEGMENT_BYTES`` = 1 GiB,
+``DEFAULT_SEGMENT_MS`` = ``DEFAULT_RETENTION_MS`` = 7 days) and ServerLogConfigs
+(``LOG_RETENTION_BYTES_DEFAULT`` = -1, ``LOG_CLEANUP_INTERVAL_MS_DEFAULT`` = 5 min,
+``LOG_DELETE_DELAY_MS_DEFAULT`` = 60 s, ``NUM_PARTITIONS_DEFAULT`` = 1,
+``MIN_IN_SYNC_REPLICAS_DEFAULT`` = 1, message.max.bytes = 1 MiB + 12 for the batch header).
+``message.timestamp.after.max.ms`` is 1 hour since 4.0 (KIP-1030; it was Long.MAX_VALUE when
+KIP-937 added it in 3.6); ``message.timestamp.before.max.ms`` stays Long.MAX_VALUE.
 
 One course deviation, said out loud: Kafka 4.x refuses ``segment.bytes`` below 1 MiB
-(``LogConfig``'s ``atLeast(1024 * 1024)``, KIP-1030). The simulator lets chapters use tiny segments
-so a few records show rolling and retention; :data:`COURSE_MIN_SEGMENT_BYTES` is that floor.
+(``LogConfig``: ``atLeast(1024 * 1024)``, KIP-1030). Kafka's own tests get small segments through
+an internal key (``internal.segment.bytes``, "for testing only"); the simulator instead lets
+``segment.bytes`` go down to :data:`COURSE_MIN_SEGMENT_BYTES` so a chapter shows rolling and
+retention with a handful of records. :data:`KAFKA_MIN_SEGMENT_BYTES` is Kafka's floor.
 
-Kafka: org.apache.kafka.common.config.ConfigDef, TopicConfig, LogConfig (storage), ServerLogConfigs.
+``cleanup.policy=compact`` is a real Kafka value, declared here, but the log does not compact yet:
+a topic asking for it is a clear ConfigError, not a silent ``delete``.
+
+Kafka: org.apache.kafka.common.config.ConfigDef (define, Range.atLeast, ValidString.in, Importance),
+org.apache.kafka.common.config.TopicConfig (key names), org.apache.kafka.storage.internals.log.LogConfig
+(topic keys, defaults, validators, SERVER_CONFIG_DEF), org.apache.kafka.server.config.ServerLogConfigs
+(broker ``log.*`` keys and defaults), ServerTopicConfigSynonyms; KIP-937, KIP-1030.
 """
 
 from __future__ import annotations
@@ -32,9 +50,12 @@ class ConfigKey:
     default: Any
     doc: str
     validator: Callable[[Any], str | None] | None = None
+    importance: str = "medium"
 
     def parse(self, value: Any) -> Any:
         """Turn a value (possibly a string, as in a .properties file) into this key's type."""
+        if value is None and self.default is None:
+            return None  # an optional key (log.retention.ms, log.roll.ms ...) left unset
         try:
             if self.type is bool and isinstance(value, str):
                 if value.lower() not in ("true", "false"):
@@ -54,26 +75,30 @@ class ConfigKey:
 
 
 def at_least(minimum: int) -> Callable[[Any], str | None]:
+    """ConfigDef.Range.atLeast."""
     return lambda value: None if value >= minimum else f"Value must be at least {minimum}"
 
 
 def one_of(*allowed: str) -> Callable[[Any], str | None]:
+    """ConfigDef.ValidString.in."""
     return lambda value: None if value in allowed else f"String must be one of: {', '.join(allowed)}"
 
 
 MS_PER_DAY = 24 * 60 * 60 * 1000
 
+LONG_MAX = 2**63 - 1
+
 TOPIC_CONFIG_KEYS: dict[str, ConfigKey] = {
     key.name: key
     for key in [
-        ConfigKey("segment.bytes", int, 1024 * 1024 * 1024, "Size at which the active segment is rolled.", at_least(COURSE_MIN_SEGMENT_BYTES)),
+        ConfigKey("segment.bytes", int, 1024 * 1024 * 1024, "Size at which the active segment is rolled (Kafka's minimum is 1 MiB; the course allows 100 bytes).", at_least(COURSE_MIN_SEGMENT_BYTES)),
         ConfigKey("segment.ms", int, 7 * MS_PER_DAY, "Age at which the active segment is rolled even if not full.", at_least(1)),
         ConfigKey("retention.ms", int, 7 * MS_PER_DAY, "How long to keep a segment after its newest record; -1 = forever.", at_least(-1)),
-        ConfigKey("retention.bytes", int, -1, "Largest size of a partition before the oldest segments are deleted; -1 = no limit.", at_least(-1)),
-        ConfigKey("cleanup.policy", str, "delete", "delete (retention) or compact (keep the newest record per key).", one_of("delete", "compact", "compact,delete", "delete,compact")),
+        ConfigKey("retention.bytes", int, -1, "Largest size of a partition before the oldest segments are deleted; negative = no limit."),
+        ConfigKey("cleanup.policy", str, "delete", "delete (retention) or compact (keep the newest record per key; not simulated yet).", one_of("delete", "compact", "compact,delete", "delete,compact")),
         ConfigKey("message.timestamp.type", str, "CreateTime", "CreateTime keeps the producer's timestamp; LogAppendTime uses the broker's clock.", one_of("CreateTime", "LogAppendTime")),
-        ConfigKey("message.timestamp.before.max.ms", int, 2**63 - 1, "Largest allowed age of a CreateTime timestamp (KIP-937).", at_least(0)),
-        ConfigKey("message.timestamp.after.max.ms", int, 60 * 60 * 1000, "Largest allowed distance into the future of a CreateTime timestamp (KIP-937).", at_least(0)),
+        ConfigKey("message.timestamp.before.max.ms", int, LONG_MAX, "Largest allowed age of a CreateTime timestamp (KIP-937).", at_least(0)),
+        ConfigKey("message.timestamp.after.max.ms", int, 60 * 60 * 1000, "Largest allowed distance into the future of a CreateTime timestamp (KIP-937; 1 hour since KIP-1030).", at_least(0)),
         ConfigKey("max.message.bytes", int, 1024 * 1024 + 12, "Largest record batch the broker accepts.", at_least(0)),
         ConfigKey("min.insync.replicas", int, 1, "Replicas that must acknowledge an acks=all write.", at_least(1)),
         ConfigKey("file.delete.delay.ms", int, 60_000, "Delay before a deleted segment's files are removed.", at_least(0)),
@@ -87,15 +112,22 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = {
     for key in [
         ConfigKey("num.partitions", int, 1, "Partitions of an automatically created topic.", at_least(1)),
         ConfigKey("default.replication.factor", int, 1, "Replication factor of an automatically created topic.", at_least(1)),
-        ConfigKey("auto.create.topics.enable", bool, True, "Create a topic when a client asks for metadata of an unknown one."),
+        ConfigKey("auto.create.topics.enable", bool, True, "Create a topic when a client asks for metadata of an unknown one.", importance="high"),
         ConfigKey("log.retention.check.interval.ms", int, 5 * 60 * 1000, "How often the broker looks for segments to delete.", at_least(1)),
-        ConfigKey("log.segment.bytes", int, 1024 * 1024 * 1024, "Default segment.bytes.", at_least(COURSE_MIN_SEGMENT_BYTES)),
-        ConfigKey("log.retention.hours", int, 168, "Default retention.ms, in hours (7 days).", at_least(-1)),
-        ConfigKey("log.retention.bytes", int, -1, "Default retention.bytes.", at_least(-1)),
-        ConfigKey("log.roll.hours", int, 168, "Default segment.ms, in hours.", at_least(1)),
-        ConfigKey("message.max.bytes", int, 1024 * 1024 + 12, "Default max.message.bytes.", at_least(0)),
+        ConfigKey("log.segment.bytes", int, 1024 * 1024 * 1024, "Default segment.bytes.", at_least(COURSE_MIN_SEGMENT_BYTES), importance="high"),
+        ConfigKey("log.roll.ms", int, None, "Default segment.ms; if unset, log.roll.hours is used.", at_least(1), importance="high"),
+        ConfigKey("log.roll.hours", int, 168, "Default segment.ms, in hours.", at_least(1), importance="high"),
+        ConfigKey("log.retention.ms", int, None, "Default retention.ms; if unset, log.retention.minutes, then log.retention.hours. -1 = forever.", at_least(-1), importance="high"),
+        ConfigKey("log.retention.minutes", int, None, "Default retention.ms, in minutes (if log.retention.ms is unset).", importance="high"),
+        ConfigKey("log.retention.hours", int, 168, "Default retention.ms, in hours (7 days).", importance="high"),
+        ConfigKey("log.retention.bytes", int, -1, "Default retention.bytes.", importance="high"),
+        ConfigKey("log.cleanup.policy", str, "delete", "Default cleanup.policy.", one_of("delete", "compact", "compact,delete", "delete,compact")),
+        ConfigKey("log.segment.delete.delay.ms", int, 60_000, "Default file.delete.delay.ms.", at_least(0), importance="high"),
+        ConfigKey("message.max.bytes", int, 1024 * 1024 + 12, "Default max.message.bytes.", at_least(0), importance="high"),
         ConfigKey("log.message.timestamp.type", str, "CreateTime", "Default message.timestamp.type.", one_of("CreateTime", "LogAppendTime")),
-        ConfigKey("min.insync.replicas", int, 1, "Default min.insync.replicas.", at_least(1)),
+        ConfigKey("log.message.timestamp.before.max.ms", int, LONG_MAX, "Default message.timestamp.before.max.ms.", at_least(0)),
+        ConfigKey("log.message.timestamp.after.max.ms", int, 60 * 60 * 1000, "Default message.timestamp.after.max.ms.", at_least(0)),
+        ConfigKey("min.insync.replicas", int, 1, "Default min.insync.replicas.", at_least(1), importance="high"),
     ]
 }
 
@@ -189,13 +221,35 @@ class BrokerConfig:
         """How broker-level ``log.*`` keys become the defaults of topic keys (as in LogConfig)."""
         return {
             "segment.bytes": self["log.segment.bytes"],
-            "segment.ms": self["log.roll.hours"] * 60 * 60 * 1000,
-            "retention.ms": -1 if self["log.retention.hours"] == -1 else self["log.retention.hours"] * 60 * 60 * 1000,
+            "segment.ms": self.log_roll_time_ms,
+            "retention.ms": self.log_retention_time_ms,
             "retention.bytes": self["log.retention.bytes"],
+            "cleanup.policy": self["log.cleanup.policy"],
+            "file.delete.delay.ms": self["log.segment.delete.delay.ms"],
             "max.message.bytes": self["message.max.bytes"],
             "message.timestamp.type": self["log.message.timestamp.type"],
+            "message.timestamp.before.max.ms": self["log.message.timestamp.before.max.ms"],
+            "message.timestamp.after.max.ms": self["log.message.timestamp.after.max.ms"],
             "min.insync.replicas": self["min.insync.replicas"],
         }
+
+    @property
+    def log_roll_time_ms(self) -> int:
+        """KafkaConfig.logRollTimeMillis: log.roll.ms if set, else log.roll.hours."""
+        if self["log.roll.ms"] is not None:
+            return self["log.roll.ms"]
+        return self["log.roll.hours"] * 60 * 60 * 1000
+
+    @property
+    def log_retention_time_ms(self) -> int:
+        """KafkaConfig.logRetentionTimeMillis: ms, else minutes, else hours; any negative means forever (-1)."""
+        if self["log.retention.ms"] is not None:
+            millis = self["log.retention.ms"]
+        elif self["log.retention.minutes"] is not None:
+            millis = self["log.retention.minutes"] * 60 * 1000
+        else:
+            millis = self["log.retention.hours"] * 60 * 60 * 1000
+        return -1 if millis < 0 else millis
 
     def topic_config(self, overrides: Mapping[str, Any] | None = None) -> TopicConfig:
         return TopicConfig(overrides, defaults=self.topic_defaults())

@@ -13,7 +13,7 @@ This is the reference solution: the package's own code.
 
 from __future__ import annotations
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 from kafkalab.config import TopicConfig
 from kafkalab.errors import (
     ImmutableLogError,
@@ -23,7 +23,7 @@ from kafkalab.errors import (
     RecordListTooLargeError,
 )
 from kafkalab.log.segment import LogSegment
-from kafkalab.record import CompressionType, Header, Record, RecordBatch, TimestampType
+from kafkalab.record import NO_TIMESTAMP, CompressionType, Header, Record, RecordBatch, TimestampType
 from kafkalab.log.partition_log import AppendInfo, StoredRecord
 
 
@@ -47,46 +47,49 @@ class PartitionLog:
         size = self.validate_batch(batch, now_ms)
         if self.active_segment.should_roll(size, batch.max_timestamp, now_ms, self.config.segment_bytes, self.config.segment_ms):
             self.roll(now_ms)
-        self.active_segment.append(batch, size)
+        self.active_segment.append(batch, size, now_ms)
         self.log_end_offset = batch.next_offset
         log_append_time = batch.max_timestamp if batch.timestamp_type == TimestampType.LOG_APPEND_TIME else -1
         return AppendInfo(batch.base_offset, batch.last_offset, log_append_time)
 
-    def read(self, fetch_offset: int, max_records: int | None = None) -> list[StoredRecord]:
-        """Records from ``fetch_offset`` on (at most ``max_records``); [] at the log end offset."""
+    def read(self, fetch_offset: int, max_records: int | None = None, max_bytes: int | None = None) -> list[StoredRecord]:
+        """Records from ``fetch_offset`` on (at most ``max_records``, whole batches up to ``max_bytes``); [] at the end."""
         if fetch_offset < self.log_start_offset or fetch_offset > self.log_end_offset:
             raise OffsetOutOfRangeError(
                 f"offset {fetch_offset} of {self.topic}-{self.partition} is out of range "
                 f"[{self.log_start_offset}, {self.log_end_offset}]"
             )
         result: list[StoredRecord] = []
-        for segment in self.segments:
-            if segment.next_offset <= fetch_offset:
-                continue  # this whole segment is before the offset asked for
-            for batch in segment.batches:
-                for record in batch.records:
-                    offset = batch.offset_of(record)
-                    if offset < fetch_offset:
-                        continue
-                    if max_records is not None and len(result) >= max_records:
-                        return result
-                    result.append(self.stored_record(batch, record))
+        bytes_read = 0
+        for batch, size in self.batches_from(fetch_offset):
+            if max_bytes is not None and result and bytes_read + size > max_bytes:
+                break  # whole batches up to max_bytes, but always the first one (KIP-74)
+            bytes_read += size
+            for record in batch.records:
+                offset = batch.offset_of(record)
+                if offset < fetch_offset:
+                    continue  # the batch starts before the offset asked for
+                if max_records is not None and len(result) >= max_records:
+                    return result
+                result.append(self.stored_record(batch, record))
         return result
 
     def delete_retention_breached_segments(self, now_ms: int) -> int:
-        """Delete the oldest whole segments that break retention.ms or retention.bytes; return how many."""
+        """Delete the oldest whole segments that break retention.bytes, then retention.ms; return how many."""
+        candidates = self.deletable_segments()  # oldest first, without an empty active segment
         deletable: list[LogSegment] = []
-        size_over_limit = self.size_in_bytes - self.config.retention_bytes
-        for segment in self.segments:
-            if segment is self.active_segment and segment.size_in_bytes == 0:
-                break  # never delete an empty active segment: it would be recreated at once
-            too_old = self.config.retention_ms >= 0 and now_ms - segment.largest_timestamp > self.config.retention_ms
-            too_big = self.config.retention_bytes >= 0 and size_over_limit - segment.size_in_bytes >= 0
-            if not (too_old or too_big):
-                break  # retention deletes from the oldest segment and stops at the first one to keep
+        bytes_to_free = self.size_in_bytes - self.config.retention_bytes
+        for segment in candidates:  # first retention.bytes: never go below the limit
+            too_big = self.config.retention_bytes >= 0 and bytes_to_free - segment.size_in_bytes >= 0
+            if not too_big:
+                break  # retention stops at the first segment to keep
+            bytes_to_free -= segment.size_in_bytes
             deletable.append(segment)
-            if too_big:
-                size_over_limit -= segment.size_in_bytes
+        for segment in candidates[len(deletable):]:  # then retention.ms, by the segment's newest timestamp
+            too_old = self.config.retention_ms >= 0 and now_ms - segment.largest_timestamp > self.config.retention_ms
+            if not too_old:
+                break
+            deletable.append(segment)
         self.delete_segments(deletable, now_ms)
         return len(deletable)
 
@@ -99,6 +102,22 @@ class PartitionLog:
     @property
     def size_in_bytes(self) -> int:
         return sum(segment.size_in_bytes for segment in self.segments)
+
+    def batches_from(self, fetch_offset: int) -> Iterator[tuple[RecordBatch, int]]:
+        """(batch, size in bytes) for the batch holding ``fetch_offset`` and all later ones, oldest first."""
+        for segment in self.segments:
+            if segment.next_offset > fetch_offset:
+                yield from segment.batches_from(fetch_offset)
+
+    def deletable_segments(self) -> list[LogSegment]:
+        """Segments retention may delete, oldest first: all of them, except an empty active segment.
+
+        (LocalLog.deletableSegments also stops at the high watermark; with one replica it is the
+        log end offset, so nothing more is held back here.)
+        """
+        if self.active_segment.size_in_bytes == 0:
+            return self.segments[:-1]
+        return list(self.segments)
 
     def make_batch(self, records: Sequence[Record], now_ms: int, compression: CompressionType = CompressionType.NONE) -> RecordBatch:
         """A batch of ``records`` starting at the log end offset; stamped by the broker under LogAppendTime."""
@@ -118,15 +137,16 @@ class PartitionLog:
             )
         if size > self.config.segment_bytes:
             raise RecordListTooLargeError(f"the batch is {size} bytes, larger than segment.bytes={self.config.segment_bytes}")
-        if batch.timestamp_type == TimestampType.CREATE_TIME:
+        if batch.timestamp_type == TimestampType.CREATE_TIME:  # LogValidator.validateTimestamp (KIP-937)
             earliest = now_ms - self.config["message.timestamp.before.max.ms"]
             latest = now_ms + self.config["message.timestamp.after.max.ms"]
             for record in batch.records:
                 timestamp = batch.timestamp_of(record)
-                if timestamp < earliest or timestamp > latest:
+                if timestamp != NO_TIMESTAMP and (timestamp < earliest or timestamp > latest):
                     raise InvalidTimestampError(
-                        f"timestamp {timestamp} of the record at offset {batch.offset_of(record)} is out of range "
-                        f"[{earliest}, {latest}] (message.timestamp.before.max.ms / message.timestamp.after.max.ms)"
+                        f"Timestamp {timestamp} of message with offset {batch.offset_of(record)} is out of range. "
+                        f"The timestamp should be within [{earliest}, {latest}] "
+                        "(message.timestamp.before.max.ms / message.timestamp.after.max.ms)"
                     )
         return size
 
@@ -151,16 +171,23 @@ class PartitionLog:
         self.log_start_offset = max(self.log_start_offset, self.segments[0].base_offset)
 
     def delete_records(self, before_offset: int, now_ms: int = 0) -> int:
-        """The DeleteRecords API: move the log start offset forward; drop segments wholly below it."""
-        if not self.log_start_offset <= before_offset <= self.log_end_offset:
+        """The DeleteRecords API: move the log start offset up to ``before_offset``; return the new log start offset.
+
+        As Kafka: an offset past the high watermark (here the log end offset) or below 0 is
+        OFFSET_OUT_OF_RANGE; one at or below the log start offset changes nothing. Segments wholly
+        below the new log start offset are dropped at once (Kafka drops them at its next retention
+        check, deleteLogStartOffsetBreachedSegments); reads below it fail from now on.
+        """
+        if before_offset < 0 or before_offset > self.log_end_offset:
             raise OffsetOutOfRangeError(
-                f"cannot delete records before {before_offset}: valid range is [{self.log_start_offset}, {self.log_end_offset}]"
+                f"cannot delete records of {self.topic}-{self.partition} before offset {before_offset}: "
+                f"it must be within [0, {self.log_end_offset}] (the high watermark)"
             )
-        self.log_start_offset = before_offset
-        gone = [segment for segment in self.segments[:-1] if segment.next_offset <= before_offset]
-        for segment in gone:
-            self.segments.remove(segment)
-        return before_offset
+        if before_offset > self.log_start_offset:
+            self.log_start_offset = before_offset
+            while len(self.segments) > 1 and self.segments[1].base_offset <= before_offset:
+                self.segments.pop(0)
+        return self.log_start_offset
 
     def stored_record(self, batch: RecordBatch, record: Record) -> StoredRecord:
         return StoredRecord(

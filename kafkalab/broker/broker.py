@@ -210,7 +210,10 @@ class Broker:
 
     def handle_fetch(self, request: FetchRequest, now_ms: int) -> FetchResponse:
         log = self.leader_log(request.topic, request.partition)
-        records = log.read(request.fetch_offset, request.max_records)
+        if request.partition_max_bytes is None:  # a learner's older log may not take max_bytes
+            records = log.read(request.fetch_offset, request.max_records)
+        else:
+            records = log.read(request.fetch_offset, request.max_records, request.partition_max_bytes)
         return FetchResponse(
             request.topic, request.partition, high_watermark=log.log_end_offset, log_start_offset=log.log_start_offset,
             records=tuple(records), correlation_id=request.correlation_id,

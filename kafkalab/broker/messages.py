@@ -189,6 +189,7 @@ class FetchRequest:
     fetch_offset: int
     max_records: int | None = None  # kafkalab shortcut; Kafka bounds fetches by bytes
     correlation_id: int = 0
+    partition_max_bytes: int | None = None  # Kafka's PartitionMaxBytes: whole batches, at least one (KIP-74)
 
 
 @dataclass(frozen=True)

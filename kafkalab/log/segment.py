@@ -5,16 +5,32 @@ others are closed. Retention deletes whole segments, never single records, so a 
 offset is where the log start offset moves when the segment before it goes.
 
 What Kafka keeps per segment, and so do we: the base offset (the file name,
-``00000000000000000042.log``), the batches, the size in bytes, the largest timestamp (for
-time-based retention) and the timestamp of the first batch (for time-based rolling).
+``00000000000000000042.log``), the batches, the size in bytes (each batch's v2 encoded size,
+``kafkalab.record.RecordBatch.size_in_bytes``, as DefaultRecordBatch.sizeInBytes), the largest
+record timestamp (for time-based retention), the first batch's timestamp (for time-based rolling),
+the time the segment was created and last written (the file's mtime).
 
-Kafka: org.apache.kafka.storage.internals.log.LogSegment (shouldRoll, largestTimestamp,
-rollingBasedTimestamp); the ``.index`` and ``.timeindex`` files come with on-disk storage (issue 7).
+Two Kafka rules worth knowing, both here:
+
+* ``should_roll``: roll when the incoming batch would not fit (``size > segment.bytes - incoming``)
+  or when the segment is non-empty and has waited *more* than ``segment.ms`` — measured from the
+  first batch's max timestamp to the incoming batch's max timestamp (record time), or from the
+  creation time to now when the first batch had no timestamp. ``segment.jitter.ms`` (default 0) is
+  not simulated, nor are the index-full and relative-offset-overflow reasons.
+* ``largest_timestamp``: the largest record timestamp, or the file's last-modified time when no
+  record has one. Retention by time compares *this* with ``retention.ms``, so one record stamped
+  far in the future keeps its whole segment alive.
+
+Kafka: org.apache.kafka.storage.internals.log.LogSegment (shouldRoll, timeWaitedForRoll,
+largestTimestamp, loadFirstBatchTimestamp / rollingBasedTimestamp, lastModified), RollParams;
+the ``.index`` and ``.timeindex`` files come with on-disk storage (issue 7).
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from kafkalab.record import NO_TIMESTAMP, RecordBatch
 
@@ -26,9 +42,15 @@ class LogSegment:
     base_offset: int
     created_ms: int
     batches: list[RecordBatch] = field(default_factory=list)
+    batch_sizes: list[int] = field(default_factory=list)  # each batch's encoded size, as measured on append
     size_in_bytes: int = 0
-    largest_timestamp: int = NO_TIMESTAMP
+    max_timestamp_so_far: int = NO_TIMESTAMP
     rolling_based_timestamp: int | None = None
+    last_modified_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.last_modified_ms is None:
+            self.last_modified_ms = self.created_ms
 
     @property
     def file_name(self) -> str:
@@ -44,14 +66,32 @@ class LogSegment:
     def record_count(self) -> int:
         return sum(batch.record_count for batch in self.batches)
 
-    def append(self, batch: RecordBatch, size_in_bytes: int) -> None:
-        """Add a batch whose offsets follow this segment's last one."""
+    @property
+    def largest_timestamp(self) -> int:
+        """LogSegment.largestTimestamp: the largest record timestamp, else the last-modified time."""
+        if self.max_timestamp_so_far >= 0:
+            return self.max_timestamp_so_far
+        assert self.last_modified_ms is not None
+        return self.last_modified_ms
+
+    def append(self, batch: RecordBatch, size_in_bytes: int, now_ms: int | None = None) -> None:
+        """Add a batch whose offsets follow this segment's last one (``now_ms`` is the file's new mtime)."""
         assert batch.base_offset >= self.next_offset, f"batch at {batch.base_offset} would go below {self.next_offset}"
-        if self.rolling_based_timestamp is None and batch.max_timestamp != NO_TIMESTAMP:
-            self.rolling_based_timestamp = batch.max_timestamp
+        if not self.batches:
+            self.rolling_based_timestamp = batch.max_timestamp  # the first batch's, even if NO_TIMESTAMP
         self.batches.append(batch)
+        self.batch_sizes.append(size_in_bytes)
         self.size_in_bytes += size_in_bytes
-        self.largest_timestamp = max(self.largest_timestamp, batch.max_timestamp)
+        self.max_timestamp_so_far = max(self.max_timestamp_so_far, batch.max_timestamp)
+        if now_ms is not None:
+            self.last_modified_ms = now_ms
+
+    def batches_from(self, offset: int) -> Iterator[tuple[RecordBatch, int]]:
+        """(batch, size in bytes) for the batch holding ``offset`` and every later one (binary search: the offset index)."""
+        start = max(0, bisect.bisect_right(self.batches, offset, key=lambda batch: batch.base_offset) - 1)
+        for batch, size in zip(self.batches[start:], self.batch_sizes[start:]):
+            if batch.next_offset > offset:
+                yield batch, size
 
     def time_waited_for_roll(self, now_ms: int, incoming_timestamp: int) -> int:
         """LogSegment.timeWaitedForRoll: by record timestamps when known, else by wall (simulated) time."""

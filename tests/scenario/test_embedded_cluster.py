@@ -94,3 +94,24 @@ def test_the_offset_invariant_catches_a_log_that_reuses_offsets() -> None:
     with pytest.raises(InvariantViolation, match="offsets only move forward.*went back") as caught:
         cluster.advance(days(2))
     assert caught.value.seed == 4
+
+
+def test_log_append_time_fetch_max_bytes_delete_records_and_time_lookup() -> None:
+    from kafkalab.cluster import hours
+    from kafkalab.record import TimestampType
+
+    cluster = EmbeddedCluster(seed=3)
+    cluster.create_topic("events", config={"message.timestamp.type": "LogAppendTime", "segment.bytes": 200})
+    for i in range(6):
+        cluster.produce("events", f"e{i}", timestamp=1)  # the producer's timestamp is overwritten by the broker
+        cluster.advance(hours(1))
+    records = cluster.fetch("events", 0, 0)
+    assert all(r.timestamp_type == TimestampType.LOG_APPEND_TIME and r.timestamp > 1 for r in records)
+    assert [r.timestamp for r in records] == sorted(r.timestamp for r in records)
+    assert [r.offset for r in cluster.fetch("events", 0, 2, max_bytes=1)] == [2]  # one whole batch at least
+    assert cluster.list_offsets("events", 0, records[3].timestamp) == 3  # the first offset at or after a time
+    assert cluster.delete_records("events", 0, before_offset=4) == 4
+    assert cluster.list_offsets("events", 0, "earliest") == 4 and cluster.fetch("events", 0, 4)[0].value == b"e4"
+    with pytest.raises(OffsetOutOfRangeError):
+        cluster.fetch("events", 0, 3)
+    assert cluster.describe()  # plain data

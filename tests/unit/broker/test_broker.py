@@ -111,3 +111,44 @@ def test_a_buggy_log_gives_unknown_server_error_and_the_broker_carries_on() -> N
     assert answer.error_code == UnknownServerError.error_code and "IndexError: list index out of range" in answer.error_message
     assert broker.drain_events()[-1] == ("fetch.error", {"topic": "orders", "partition": 0, "error": "IndexError"})
     assert broker.handle(ListOffsetsRequest("orders", 0, -1), 0).offset == 1
+
+
+def test_fetch_partition_max_bytes_gives_whole_batches_and_at_least_one() -> None:
+    broker = broker_with_topic()
+    for value in (b"a", b"b", b"c"):
+        produce(broker, 0, value, value)
+    one_batch = broker.logs[("orders", 0)].segments[0].batch_sizes[0]
+    first = broker.handle(FetchRequest("orders", 0, 0, partition_max_bytes=1), 0)
+    assert [r.offset for r in first.records] == [0, 1]  # KIP-74: the first batch even if bigger than the limit
+    two = broker.handle(FetchRequest("orders", 0, 1, partition_max_bytes=2 * one_batch), 0)
+    assert [r.offset for r in two.records] == [1, 2, 3]
+
+
+def test_delete_records_follows_kafka() -> None:
+    from kafkalab.broker.messages import DeleteRecordsRequest
+
+    broker = broker_with_topic()
+    produce(broker, 0, b"a", b"b", b"c")
+    assert broker.handle(DeleteRecordsRequest("orders", 0, 2), 0).low_watermark == 2
+    assert broker.handle(DeleteRecordsRequest("orders", 0, 1), 0).low_watermark == 2  # below: nothing changes
+    too_far = broker.handle(DeleteRecordsRequest("orders", 0, 4), 0)
+    assert too_far.error_code == OffsetOutOfRangeError.error_code and "high watermark" in too_far.error_message
+    assert broker.handle(DeleteRecordsRequest("orders", 0, -1), 0).low_watermark == 3  # -1: up to the high watermark
+    assert broker.handle(ListOffsetsRequest("orders", 0, -2), 0).offset == 3
+
+
+def test_tick_runs_retention_every_check_interval_only() -> None:
+    from kafkalab.broker.messages import CreatableTopic as Topic
+
+    config = BrokerConfig({"log.retention.check.interval.ms": 1000})
+    controller = Controller(config, MetadataImage())
+    controller.image.apply(RegisterBrokerRecord(0))
+    _, records = controller.create_topic(Topic("t", 1, 1, (("retention.ms", "100"), ("segment.bytes", "100"))))
+    broker = Broker(0, config)
+    broker.apply_metadata([RegisterBrokerRecord(0), *records], now_ms=0)
+    for value in (b"x" * 30, b"y" * 30):
+        broker.handle(ProduceRequest(-1, 1000, (ProducePartitionData("t", 0, RecordBatch.of([Record(None, value)], base_timestamp=0)),), 1), 0)
+    assert len(broker.logs[("t", 0)].segments) == 2
+    assert broker.tick(500) == 0  # retention.ms is over, but the check interval is not
+    assert broker.tick(1000) == 2 and broker.logs[("t", 0)].log_start_offset == 2
+    assert broker.tick(1500) == 0
