@@ -4,13 +4,17 @@
     kafkalab exercises list | generate [--force] | check
 
 ``grade`` exits 0 whatever the score (the report is the result) and 2 for usage errors such as a
-missing folder or an unknown exercise.
+missing folder or an unknown exercise. ``exercises check`` exits 1 when ``exercises/`` or
+``solutions/`` differ from what the package generates (CI runs it); ``exercises generate`` exits 1
+when the package's markers are wrong (naming the exercise and the problem) or when it kept exercise
+files a learner edited (``--force`` overwrites them).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +25,9 @@ def _grade(args: argparse.Namespace) -> int:
     from kafkalab.grading.runner import grade
 
     folder = Path(args.folder)
+    if folder.is_file():
+        print(f"kafkalab grade: {folder} is a file; grade its folder: kafkalab grade {folder.parent} --exercise {folder.stem}", file=sys.stderr)
+        return 2
     if not folder.is_dir():
         print(f"kafkalab grade: no such folder: {folder}", file=sys.stderr)
         return 2
@@ -42,16 +49,26 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _exercises(args: argparse.Namespace) -> int:
-    from kafkalab.exercises.generate import check, generate
+    from kafkalab.exercises.generate import ExerciseSourceError, check, generate
 
     if args.action == "list":
         for exercise in EXERCISES:
-            print(f"{exercise.id:<22} {exercise.title}  ({exercise.notebook})")
+            print(f"{exercise.id:<24} {exercise.points:>3} pts  {exercise.title}")
+            print(f"{'':<24}          exercises/{exercise.file_name} ← {exercise.module}; read {exercise.notebook}")
         return 0
-    if args.action == "generate":
-        print("\n".join(generate(force=args.force)))
-        return 0
-    drifted = check()
+    try:
+        if args.action == "generate":
+            lines = generate(force=args.force)
+            print("\n".join(lines))
+            kept = [line for line in lines if line.startswith("KEPT")]
+            if kept:
+                print(f"kafkalab exercises generate: {len(kept)} edited exercise file(s) not overwritten; --force overwrites them", file=sys.stderr)
+                return 1
+            return 0
+        drifted = check()
+    except ExerciseSourceError as wrong:
+        print(f"kafkalab exercises {args.action}: {wrong}", file=sys.stderr)
+        return 1
     if drifted:
         print("out of date (run `python -m kafkalab exercises generate`):\n  " + "\n  ".join(drifted), file=sys.stderr)
         return 1
@@ -64,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     grade_parser = commands.add_parser("grade", help="grade a folder of exercise files (e.g. exercises or solutions)")
     grade_parser.add_argument("folder")
-    grade_parser.add_argument("--exercise", action="append", metavar="ID", help="grade only this exercise (repeatable)")
+    grade_parser.add_argument("--exercise", action="extend", nargs="+", metavar="ID", help="grade only these exercises (e.g. --exercise ex01_partition_log ex02_partitioner)")
     grade_parser.add_argument("--json", nargs="?", const="results.json", metavar="FILE", help="also write Gradescope's results.json (default name), or - for stdout")
     grade_parser.add_argument("--in-process", action="store_true", help="no worker process (no timeouts)")
     grade_parser.set_defaults(run=_grade)
@@ -77,7 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # `kafkalab grade exercises | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

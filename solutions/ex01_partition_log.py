@@ -12,8 +12,9 @@ This is the reference solution: the package's own code.
 """
 
 from __future__ import annotations
-from dataclasses import dataclass
+
 from typing import Any, Iterable, Iterator, Sequence
+
 from kafkalab.config import TopicConfig
 from kafkalab.errors import (
     ImmutableLogError,
@@ -23,7 +24,7 @@ from kafkalab.errors import (
     RecordListTooLargeError,
 )
 from kafkalab.log.segment import LogSegment
-from kafkalab.record import NO_TIMESTAMP, CompressionType, Header, Record, RecordBatch, TimestampType
+from kafkalab.record import NO_TIMESTAMP, CompressionType, Record, RecordBatch, TimestampType
 from kafkalab.log.partition_log import AppendInfo, StoredRecord
 
 

@@ -9,6 +9,7 @@ This is the reference solution: the package's own code.
 """
 
 from __future__ import annotations
+
 from kafkalab.partitioner.murmur2 import M, MASK_32, R, SEED, to_signed_32
 
 

@@ -9,23 +9,20 @@ This is the reference solution: the package's own code.
 """
 
 from __future__ import annotations
-import enum
+
 import struct
-from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator, Sequence
-from kafkalab.errors import CorruptRecordError
-from kafkalab.record.compression import CompressionType, compress, decompress
+
+from kafkalab.record.compression import CompressionType, compress
 from kafkalab.record.crc32c import crc32c
-from kafkalab.record.varint import (
-    VarintError,
-    decode_varint,
-    decode_varlong,
-    encode_varint,
-    encode_varlong,
-    size_of_varint,
-    size_of_varlong,
+from kafkalab.record.varint import encode_varint, encode_varlong
+from kafkalab.record.batch import (
+    ATTRIBUTES_OFFSET,
+    LOG_OVERHEAD,
+    Record,
+    RecordBatch,
+    _encode_nullable,
+    _timestamp_delta,
 )
-from kafkalab.record.batch import ATTRIBUTES_OFFSET, LOG_OVERHEAD, Record, RecordBatch, _encode_nullable, _timestamp_delta
 
 
 def encode_record(record: Record, base_timestamp: int) -> bytes:

@@ -11,11 +11,11 @@ This is the reference solution: the package's own code.
 """
 
 from __future__ import annotations
+
 import bisect
 import random
-from dataclasses import dataclass
-from typing import Callable, Sequence
-from kafkalab.partitioner.murmur2 import partition_for_key, to_positive, to_signed_32
+from typing import Sequence
+
 from kafkalab.partitioner.strategies import PartitionLoadStats, random_partition
 
 

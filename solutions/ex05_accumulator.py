@@ -11,10 +11,10 @@ This is the reference solution: the package's own code.
 """
 
 from __future__ import annotations
+
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Callable
-from kafkalab.errors import KafkaError
+
 from kafkalab.producer.batch import Callback, ProducerBatch, record_size_upper_bound
 from kafkalab.record import RECORD_BATCH_OVERHEAD, CompressionType, Record
 from kafkalab.producer.accumulator import BufferExhaustedError, ProducerClosedError, ReadyCheck

@@ -10,8 +10,7 @@ This is the reference solution: the package's own code.
 """
 
 from __future__ import annotations
-from collections import deque
-from dataclasses import dataclass, field
+
 from kafkalab.errors import InvalidProducerEpochError, OutOfOrderSequenceNumberError
 from kafkalab.record import RecordBatch
 from kafkalab.broker.producer_state import BatchMetadata, INT_MAX, ProducerStateEntry, last_sequence

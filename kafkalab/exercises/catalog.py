@@ -5,6 +5,18 @@ reference code marks the bodies a learner writes with ``# BEGIN EXERCISE <id>`` 
 ``# END EXERCISE``. The generator copies the symbols into ``solutions/<file>`` (as they are) and
 into ``exercises/<file>`` (marked bodies replaced by ``raise NotImplementedError``); the grader's
 checks for an exercise live in ``kafkalab/grading/exercise_checks/<id>.py``.
+
+An entry::
+
+    Exercise(
+        id="ex02_partitioner",                      # also the file name: exercises/ex02_partitioner.py
+        title="Keys to partitions: …",              # one line, shown in reports and `kafkalab exercises list`
+        notebook="notebooks/02-….ipynb",            # the chapter that narrates it (named in the stubs)
+        module="kafkalab.partitioner.murmur2",      # the package module holding the reference code
+        symbols=("murmur2", "to_positive", ...),    # its top-level functions/classes, in file order
+        summary="Write …",                          # what the learner writes (the stub's docstring)
+        points=10,                                  # the exercise's total; its checks' points must add up to it
+    )
 """
 
 from __future__ import annotations
@@ -21,9 +33,11 @@ class Exercise:
     module: str
     symbols: tuple[str, ...]
     summary: str
+    points: int
 
     @property
     def file_name(self) -> str:
+        """The file's name in both ``exercises/`` and ``solutions/``."""
         return f"{self.id}.py"
 
 
@@ -39,6 +53,7 @@ EXERCISES: tuple[Exercise, ...] = (
             "PartitionLog.read (records from an offset; OFFSET_OUT_OF_RANGE outside the log) and "
             "PartitionLog.delete_retention_breached_segments (retention.ms and retention.bytes, whole segments)."
         ),
+        points=10,
     ),
     Exercise(
         id="ex02_partitioner",
@@ -47,6 +62,7 @@ EXERCISES: tuple[Exercise, ...] = (
         module="kafkalab.partitioner.murmur2",
         symbols=("murmur2", "to_positive", "partition_for_key"),
         summary="Write Kafka's murmur2 (Java int arithmetic), toPositive, and partition_for_key.",
+        points=10,
     ),
     Exercise(
         id="ex03_record_batch",
@@ -55,6 +71,7 @@ EXERCISES: tuple[Exercise, ...] = (
         module="kafkalab.record.batch",
         symbols=("encode_record", "encode_batch"),
         summary="Write encode_record (varints, nullable key/value, headers) and encode_batch (header, CRC-32C).",
+        points=10,
     ),
 )
 
@@ -70,6 +87,7 @@ EXERCISES += (
             "UniformStickyPartitioner.next_partition and .record_appended (switch after batch.size bytes, "
             "or 2 x batch.size while the batch is not full)."
         ),
+        points=10,
     ),
     Exercise(
         id="ex05_accumulator",
@@ -82,6 +100,7 @@ EXERCISES += (
             "retries wait retry.backoff.ms) and RecordAccumulator.drain (one batch per partition, "
             "round-robin per broker, up to max.request.size)."
         ),
+        points=10,
     ),
     Exercise(
         id="ex06_idempotence",
@@ -93,6 +112,7 @@ EXERCISES += (
             "Write ProducerStateManager.check: new producers start at sequence 0, an old epoch is fenced, "
             "a repeat of one of the last five batches is a duplicate, anything else out of order is refused."
         ),
+        points=10,
     ),
 )
 
@@ -110,4 +130,4 @@ def get_exercise(exercise_id: str) -> Exercise:
         return EXERCISES_BY_ID[exercise_id]
     close = difflib.get_close_matches(exercise_id, list(EXERCISES_BY_ID), n=1, cutoff=0.3)
     hint = f" — did you mean {close[0]}?" if close else ""
-    raise UnknownExerciseError(f"unknown exercise {exercise_id!r}{hint} Known: {', '.join(EXERCISES_BY_ID)}")
+    raise UnknownExerciseError(f"unknown exercise {exercise_id!r}{hint} (known: {', '.join(EXERCISES_BY_ID)})")

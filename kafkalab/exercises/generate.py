@@ -1,8 +1,9 @@
 """Generate ``solutions/`` and ``exercises/`` from the marked reference code (one source of truth).
 
-For each exercise: read the module's source, take the listed top-level symbols verbatim, keep the
-module's imports, import the other module-level names the symbols use from the package module, and
-write two files:
+For each exercise: read the module's source with ``ast``, take the listed top-level symbols verbatim
+(decorators, docstrings and comments included), keep the module's imports the symbols need
+(relative ones made absolute), import the other module-level names they use from the package
+module itself, and write two files:
 
 * ``solutions/<id>.py`` — the reference code, marker lines removed;
 * ``exercises/<id>.py`` — the same, with every marked region replaced by
@@ -61,17 +62,68 @@ def _top_level_definitions(tree: ast.Module) -> dict[str, ast.stmt]:
     return found
 
 
-def _segment(lines: list[str], node: ast.stmt) -> list[str]:
-    """The node's lines, decorators included, plus indented comment lines right after it.
+def _segment(lines: list[str], node: ast.stmt) -> tuple[int, list[str]]:
+    """The node's first line number and lines, decorators included, plus indented comment lines after it.
 
     The AST ends a function at its last statement, so a trailing ``# END EXERCISE`` after a
     ``return`` would be left out without the second step.
     """
     start = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
     end = node.end_lineno or node.lineno
-    while end < len(lines) and lines[end].startswith((" ", "\t")) and lines[end].strip().startswith("#"):
+    while end < len(lines) and (
+        (lines[end].startswith((" ", "\t")) and lines[end].strip().startswith("#")) or END.match(lines[end])
+    ):
         end += 1
-    return lines[start - 1 : end]
+    return start, lines[start - 1 : end]
+
+
+def _absolute(module: str, is_package: bool, node: ast.ImportFrom) -> str:
+    """The absolute module of ``from <node.module> import …`` written inside ``module``."""
+    if node.level == 0:
+        return node.module or ""
+    parts = module.split(".")
+    package = parts[: len(parts) - node.level + (1 if is_package else 0)]
+    return ".".join(package + ([node.module] if node.module else []))
+
+
+def _from_import(module: str, names: list[ast.alias]) -> str:
+    """``from module import a, b as c`` on one line, or wrapped one name per line when long."""
+    shown = [alias.name if alias.asname is None else f"{alias.name} as {alias.asname}" for alias in names]
+    line = f"from {module} import {', '.join(shown)}"
+    if len(line) <= 100:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in shown) + ")"
+
+
+def _needed_imports(tree: ast.Module, module: str, is_package: bool, used: set[str], helpers: list[str]) -> str:
+    """The imports the exercise's code needs, as absolute imports, grouped (future, others, kafkalab).
+
+    ``from __future__`` imports are always kept; of the module's other top-level imports, only the
+    names the exercise uses; relative imports become ``from kafkalab.… import`` (the generated file
+    lives outside the package); ``helpers`` (module-level names the exercise uses) are imported from
+    the package module itself.
+    """
+    package = module.split(".")[0]
+    future: list[str] = []
+    other: list[str] = []
+    own: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            source = _absolute(module, is_package, node)
+            if source == "__future__":
+                future.append(_from_import(source, node.names))
+                continue
+            names = [alias for alias in node.names if (alias.asname or alias.name) in used]
+            if names:
+                (own if source.split(".")[0] == package else other).append(_from_import(source, names))
+        elif isinstance(node, ast.Import):
+            names = [alias for alias in node.names if (alias.asname or alias.name).split(".")[0] in used]
+            for alias in names:
+                text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                (own if alias.name.split(".")[0] == package else other).append(text)
+    if helpers:
+        own.append(_from_import(module, [ast.alias(name) for name in helpers]))
+    return "\n\n".join("\n".join(group) for group in (future, other, own) if group)
 
 
 def extract(exercise: Exercise) -> tuple[str, str]:
@@ -85,46 +137,63 @@ def extract(exercise: Exercise) -> tuple[str, str]:
     if missing:
         raise ExerciseSourceError(f"{exercise.id}: {', '.join(missing)} not defined at the top level of {exercise.module}")
 
-    imports = [ast.get_source_segment(source, node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
-    bodies = ["\n".join(_segment(lines, definitions[name])) for name in exercise.symbols]
+    segments = {name: _segment(lines, definitions[name]) for name in exercise.symbols}
+    bodies = ["\n".join(segment) for _, segment in segments.values()]
+    covered = {start + i for start, segment in segments.values() for i in range(len(segment))}
+    for number, line in enumerate(lines, start=1):
+        begin = BEGIN.match(line)
+        if begin and begin["id"] == exercise.id and number not in covered:
+            raise ExerciseSourceError(
+                f"{exercise.id}: marker at {path.name}:{number} is outside the catalog's symbols ({', '.join(exercise.symbols)})"
+            )
     used = {node.id for body in bodies for node in ast.walk(ast.parse(textwrap.dedent(body))) if isinstance(node, ast.Name)}
-    from_module = sorted(name for name in used if name in definitions and name not in exercise.symbols)
-    if from_module:
-        imports.append(f"from {exercise.module} import {', '.join(from_module)}")
+    helpers = sorted(name for name in used if name in definitions and name not in exercise.symbols)
+    imports = _needed_imports(tree, exercise.module, path.name == "__init__.py", used, helpers)
 
-    marked = 0
     solution_lines: list[str] = []
     stub_lines: list[str] = []
-    for body in bodies:
+    for name, (start, segment) in segments.items():
         inside = False
-        for line in body.splitlines():
+        marked = 0
+        for number, line in enumerate(segment, start=start):
+            where = f"{path.name}:{number}"
             begin = BEGIN.match(line)
             if begin:
                 if inside:
-                    raise ExerciseSourceError(f"{exercise.id}: nested BEGIN EXERCISE in {exercise.module}")
+                    raise ExerciseSourceError(f"{exercise.id}: nested BEGIN EXERCISE at {where}")
                 if begin["id"] != exercise.id:
-                    raise ExerciseSourceError(f"{exercise.id}: marker for {begin['id']!r} found in {exercise.module}")
+                    raise ExerciseSourceError(f"{exercise.id}: marker for {begin['id']!r} found at {where}")
                 inside = True
                 marked += 1
                 stub_lines.append(f'{begin["indent"]}raise NotImplementedError("Exercise {exercise.id} — see {exercise.notebook}")')
                 continue
             if END.match(line):
                 if not inside:
-                    raise ExerciseSourceError(f"{exercise.id}: END EXERCISE without BEGIN in {exercise.module}")
+                    raise ExerciseSourceError(f"{exercise.id}: END EXERCISE without BEGIN at {where}")
                 inside = False
                 continue
             solution_lines.append(line)
             if not inside:
                 stub_lines.append(line)
         if inside:
-            raise ExerciseSourceError(f"{exercise.id}: BEGIN EXERCISE without END EXERCISE in {exercise.module}")
+            raise ExerciseSourceError(f"{exercise.id}: BEGIN EXERCISE without END EXERCISE in {name} ({path.name})")
+        if marked == 0:
+            raise ExerciseSourceError(f"{exercise.id}: no '# BEGIN EXERCISE {exercise.id}' marker in {name} ({path.name}); every listed symbol needs one")
         solution_lines += ["", ""]
         stub_lines += ["", ""]
-    if marked == 0:
-        raise ExerciseSourceError(f"{exercise.id}: no '# BEGIN EXERCISE {exercise.id}' marker in {', '.join(exercise.symbols)}")
 
-    preamble = "\n".join(imports) + "\n\n\n"
-    return preamble + "\n".join(solution_lines).rstrip() + "\n", preamble + "\n".join(stub_lines).rstrip() + "\n"
+    preamble = imports + "\n\n\n" if imports else ""
+    solution = preamble + "\n".join(solution_lines).rstrip() + "\n"
+    stub = preamble + "\n".join(stub_lines).rstrip() + "\n"
+    for kind, text in (("solution", solution), ("stub", stub)):
+        try:
+            ast.parse(text)
+        except SyntaxError as error:
+            raise ExerciseSourceError(
+                f"{exercise.id}: the generated {kind} is not valid Python (line {error.lineno}: {error.msg}); "
+                f"check the markers' indentation in {path.name}"
+            ) from None
+    return solution, stub
 
 
 def _relative_module_file(exercise: Exercise) -> str:

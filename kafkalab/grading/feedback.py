@@ -1,7 +1,9 @@
 """Feedback that points: expected versus got, the input, the seed, and only the learner's own frames.
 
 Checks walk their inputs from small to large and stop at the first failure, so the input a
-message shows is the smallest one that fails.
+message shows is the smallest one that fails. An untouched stub's NotImplementedError becomes
+"not implemented yet: <function>" (the 0% case still says what to do next); any other exception
+shows its type, message and the traceback lines from the learner's file only.
 """
 
 from __future__ import annotations
@@ -10,19 +12,26 @@ import traceback
 from typing import Any, Callable, Iterable, TypeVar
 
 T = TypeVar("T")
+_NOTHING: Any = object()
 
 
 class CheckFailed(AssertionError):
     """A check's verdict: the learner's code gave a wrong answer (the message says which)."""
 
 
-def expect_equal(got: Any, expected: Any, what: str, given: Any = None, seed: int | None = None) -> None:
-    """Fail with "what: expected X, got Y (input …, seed …)" unless ``got == expected``."""
+def expect_equal(
+    got: Any, expected: Any, what: str, input: Any = _NOTHING, seed: int | None = None, *, given: Any = _NOTHING
+) -> None:
+    """Fail with "what: expected X, got Y for input I (seed S)" unless ``got == expected``.
+
+    ``input`` (or its older name ``given``) is the input that produced ``got``; ``None`` is shown too.
+    """
     if got == expected:
         return
+    shown = input if input is not _NOTHING else given
     parts = [f"{what}: expected {expected!r}, got {got!r}"]
-    if given is not None:
-        parts.append(f"for input {given!r}")
+    if shown is not _NOTHING:
+        parts.append(f"for input {shown!r}")
     if seed is not None:
         parts.append(f"(seed {seed})")
     raise CheckFailed(" ".join(parts))

@@ -45,6 +45,7 @@ class ExerciseReport:
 class Report:
     folder: str
     exercises: list[ExerciseReport] = field(default_factory=list)
+    execution_time_s: float = 0.0
 
     @property
     def points(self) -> int:
@@ -78,27 +79,35 @@ class Report:
         return "\n".join(lines)
 
     def to_gradescope(self) -> dict[str, Any]:
-        """Gradescope's results.json: a total ``score`` and one entry per check."""
+        """Gradescope's ``results.json``: a total ``score`` and one test per check.
+
+        The shape follows https://gradescope-autograders.readthedocs.io/en/latest/specs/ — top level
+        ``score``, ``execution_time`` (whole seconds), ``output``, ``visibility``, ``extra_data``,
+        ``tests``; each test ``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``.
+        Gradescope has no top-level maximum (it sums the tests'), so ours goes in ``extra_data``.
+        """
         tests = []
-        for exercise in self.exercises:
-            for result in exercise.results:
+        for exercise_number, exercise in enumerate(self.exercises, start=1):
+            for check_number, result in enumerate(exercise.results, start=1):
                 output = "passed" if result.status == PASSED else result.message
                 if result.output:
                     output += f"\n--- your code printed:\n{result.output}"
                 tests.append(
                     {
                         "name": f"{exercise.exercise}: {result.description}",
+                        "number": f"{exercise_number}.{check_number}",
                         "score": result.points,
                         "max_score": result.max_points,
-                        "output": output,
                         "status": "passed" if result.status == PASSED else "failed",
+                        "output": output,
                     }
                 )
         return {
             "score": self.points,
-            "max_score": self.max_points,
+            "execution_time": round(self.execution_time_s),
             "output": f"{self.points}/{self.max_points} points ({self.percent:.0f}%)",
             "visibility": "visible",
+            "extra_data": {"max_score": self.max_points, "exercises": {e.exercise: [e.points, e.max_points] for e in self.exercises}},
             "tests": tests,
         }
 

@@ -2,10 +2,20 @@
 
 A learner's code may loop forever, raise, call ``sys.exit``, print megabytes or fail to import; none
 of that may crash the grader or cost another check its points. The default mode starts a worker
-process (``python -m kafkalab.grading.worker``) and sends it one check at a time; when a check
-overruns its timeout the worker is killed, the check scores 0 ("timed out"), and a fresh worker
-takes the remaining checks. ``in_process=True`` runs checks directly (for environments without
-processes, such as the browser edition) and cannot stop an infinite loop.
+process (``python -m kafkalab.grading.worker``) and talks to it in JSON lines:
+
+    parent → worker   {"op": "load", "file": ...}                  worker → parent  {"status": ...}
+    parent → worker   {"op": "check", "exercise": ..., "check": ...}              {"status", "message", "output"}
+
+Every answer line starts with a random token, so whatever the learner's code writes to the real
+stdout cannot be mistaken for an answer. The parent waits for the worker's "ready" line (startup is
+not charged to any check), gives the import of the learner's file ``LOAD_TIMEOUT_S``, and each check
+its own ``timeout_s``; when one overruns, the worker is killed, that check scores 0 ("timed out"),
+and a fresh worker (which loads the file again) takes the remaining checks.
+
+``in_process=True`` runs checks directly, for environments without processes (the browser edition):
+the learner's file is loaded afresh on every ``grade`` call, so a notebook sees the learner's latest
+edit, but an infinite loop cannot be stopped.
 
 This module is the only place in kafkalab that starts processes or threads.
 """
@@ -19,7 +29,9 @@ import secrets
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from kafkalab.exercises.catalog import EXERCISES, get_exercise
@@ -28,29 +40,27 @@ from kafkalab.grading.feedback import describe_exception
 from kafkalab.grading.loader import LoadError, load_learner_module
 from kafkalab.grading.report import ERROR, FAILED, PASSED, TIMEOUT, CheckResult, ExerciseReport, Report
 
-_loaded: dict[str, Any] = {}
+STARTUP_TIMEOUT_S = 60.0
+LOAD_TIMEOUT_S = 10.0
+STDERR_TAIL_CHARS = 4000
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+
+Verdict = dict[str, Any]
 
 
-def run_one_check(exercise: str, check_name: str, path: Path) -> dict[str, str]:
-    """Load the learner's file (once per process) and run one check; a plain-data verdict."""
-    key = str(path.resolve())
-    try:
-        if key not in _loaded:
-            _loaded[key] = load_learner_module(path)
-        module = _loaded[key]
-    except LoadError as error:
-        return {"status": ERROR, "message": str(error), "load_error": True}
+def run_check(exercise: str, check_name: str, module: ModuleType, learner_file: str) -> Verdict:
+    """Run one check against a loaded learner module; a plain-data verdict (never raises)."""
     chosen = find_check(exercise, check_name)
     try:
         chosen.function(module)
     except AssertionError as failed:
         return {"status": FAILED, "message": str(failed) or "assertion failed"}
+    except KeyboardInterrupt:
+        raise
+    except SystemExit as exiting:
+        return {"status": ERROR, "message": f"your code called sys.exit({exiting.code})"}
     except BaseException as error:  # noqa: BLE001 - the learner's code may raise anything
-        if isinstance(error, KeyboardInterrupt):
-            raise
-        if isinstance(error, SystemExit):
-            return {"status": ERROR, "message": f"your code called sys.exit({error.code})"}
-        return {"status": ERROR, "message": describe_exception(error, str(path))}
+        return {"status": ERROR, "message": describe_exception(error, learner_file)}
     return {"status": PASSED, "message": ""}
 
 
@@ -59,36 +69,57 @@ class Worker:
 
     def __init__(self) -> None:
         self.token = secrets.token_hex(8)
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        python_path = os.pathsep.join(p for p in (PACKAGE_PARENT, os.environ.get("PYTHONPATH", "")) if p)
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": python_path}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kafkalab.grading.worker", self.token],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )
-        self.answers: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.answers: queue.Queue[Verdict | None] = queue.Queue()
+        self.stderr_tail = ""
         threading.Thread(target=self._read, daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._drain_stderr, daemon=True)
+        self._stderr_reader.start()
+        try:
+            self.ready = self.answers.get(timeout=STARTUP_TIMEOUT_S) is not None
+        except queue.Empty:
+            self.ready = False
+            self.stop()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
         for line in self.process.stdout:
-            if line.startswith(self.token):
-                self.answers.put(json.loads(line[len(self.token):]))
+            at = line.find(self.token)  # the learner may have written a partial line to fd 1 just before
+            if at >= 0:
+                self.answers.put(json.loads(line[at + len(self.token):]))
         self.answers.put(None)  # the process ended
 
-    def run(self, exercise: str, check: Check, path: Path) -> dict[str, Any]:
+    def _drain_stderr(self) -> None:
+        """Keep the end of what reached the worker's real stderr (a crash's last words), never blocking it."""
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.stderr_tail = (self.stderr_tail + line)[-STDERR_TAIL_CHARS:]
+
+    def last_words(self) -> str:
+        """The end of the worker's stderr, indented, for a message about its death ("" if none)."""
+        self.stop()
+        self._stderr_reader.join(timeout=2.0)  # the pipe ends with the process
+        tail = self.stderr_tail.strip()
+        return "\n" + "\n".join(f"    {line}" for line in tail.splitlines()[-8:]) if tail else ""
+
+    def ask(self, request: dict[str, Any], timeout_s: float) -> Verdict | None:
+        """Send one request; the answer, ``None`` if the worker died, or a TIMEOUT verdict (worker killed)."""
         assert self.process.stdin is not None
         try:
-            self.process.stdin.write(json.dumps({"exercise": exercise, "check": check.name, "file": str(path)}) + "\n")
+            self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
-            return {"status": ERROR, "message": "the grading process died before this check (your code may have ended it)"}
+            return None
         try:
-            answer = self.answers.get(timeout=check.timeout_s)
+            return self.answers.get(timeout=timeout_s)
         except queue.Empty:
             self.stop()
-            return {"status": TIMEOUT, "message": f"timed out after {check.timeout_s:g} s (an infinite loop?)"}
-        if answer is None:
-            return {"status": ERROR, "message": "the grading process died during this check (os._exit, a crash, or running out of memory?)"}
-        return answer
+            return {"status": TIMEOUT, "message": f"timed out after {timeout_s:g} s (an infinite loop?)"}
 
     @property
     def alive(self) -> bool:
@@ -98,30 +129,45 @@ class Worker:
         if self.alive:
             self.process.kill()
         self.process.wait()
+        if self.process.stdin is not None:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
 
 
-def grade_exercise(folder: Path, exercise_id: str, in_process: bool = False) -> ExerciseReport:
-    exercise = get_exercise(exercise_id)
-    path = (folder / exercise.file_name).resolve()
-    report = ExerciseReport(exercise.id, exercise.title, str(folder / exercise.file_name))
-    checks = checks_for(exercise.id)
-    if not path.exists():
-        report.load_error = f"file not found: {folder / exercise.file_name} (regenerate it with `python -m kafkalab exercises generate`)"
-        report.results = [CheckResult(exercise.id, c.name, c.description, c.points, ERROR, report.load_error) for c in checks]
-        return report
+DIED = "the grading process died during this check (os._exit, a crash, or running out of memory?)"
+
+
+def _load_failure(report: ExerciseReport, checks: list[Check], message: str, status: str = ERROR) -> ExerciseReport:
+    """Score the checks not yet run 0, with why the file could not be loaded."""
+    report.load_error = message
+    done = {result.name for result in report.results}
+    report.results += [CheckResult(report.exercise, c.name, c.description, c.points, status, message) for c in checks if c.name not in done]
+    return report
+
+
+def _grade_in_worker(report: ExerciseReport, checks: list[Check], path: Path) -> ExerciseReport:
     worker: Worker | None = None
     try:
         for chosen in checks:
-            if in_process:
-                answer: dict[str, Any] = run_one_check(exercise.id, chosen.name, path)
-            else:
-                if worker is None or not worker.alive:
-                    worker = Worker()
-                answer = worker.run(exercise.id, chosen, path)
-            if answer.get("load_error"):
-                report.load_error = answer["message"]
+            if worker is None or not worker.alive:
+                worker = Worker()
+                if not worker.ready:
+                    return _load_failure(report, checks, "the grading process could not start (is kafkalab installed?)" + worker.last_words())
+                loaded = worker.ask({"op": "load", "file": str(path)}, LOAD_TIMEOUT_S)
+                if loaded is None:
+                    return _load_failure(report, checks, f"the grading process died while importing {path.name} (os._exit?)" + worker.last_words())
+                if loaded["status"] == TIMEOUT:
+                    message = f"importing {path.name} timed out after {LOAD_TIMEOUT_S:g} s (an infinite loop at the top level?)"
+                    return _load_failure(report, checks, message, TIMEOUT)
+                if loaded["status"] != PASSED:
+                    return _load_failure(report, checks, loaded["message"])
+            answer = worker.ask({"op": "check", "exercise": report.exercise, "check": chosen.name}, chosen.timeout_s)
+            if answer is None:
+                answer = {"status": ERROR, "message": DIED + worker.last_words()}
             report.results.append(
-                CheckResult(exercise.id, chosen.name, chosen.description, chosen.points, answer["status"], answer.get("message", ""), answer.get("output", ""))
+                CheckResult(report.exercise, chosen.name, chosen.description, chosen.points, answer["status"], answer.get("message", ""), answer.get("output", ""))
             )
     finally:
         if worker is not None:
@@ -129,16 +175,44 @@ def grade_exercise(folder: Path, exercise_id: str, in_process: bool = False) -> 
     return report
 
 
+def _grade_in_process(report: ExerciseReport, checks: list[Check], path: Path) -> ExerciseReport:
+    try:
+        module = load_learner_module(path)  # afresh each time: the learner may have just edited the file
+    except LoadError as error:
+        return _load_failure(report, checks, str(error))
+    for chosen in checks:
+        answer = run_check(report.exercise, chosen.name, module, str(path))
+        report.results.append(CheckResult(report.exercise, chosen.name, chosen.description, chosen.points, answer["status"], answer["message"]))
+    return report
+
+
+def grade_exercise(folder: Path, exercise_id: str, in_process: bool = False) -> ExerciseReport:
+    """Grade ``folder/<exercise file>`` against the exercise's checks."""
+    exercise = get_exercise(exercise_id)
+    path = (folder / exercise.file_name).resolve()
+    report = ExerciseReport(exercise.id, exercise.title, str(folder / exercise.file_name))
+    checks = checks_for(exercise.id)
+    if not path.exists():
+        return _load_failure(report, checks, f"file not found: {folder / exercise.file_name} (regenerate it with `python -m kafkalab exercises generate`)")
+    if in_process:
+        return _grade_in_process(report, checks, path)
+    return _grade_in_worker(report, checks, path)
+
+
 def grade(folder: str | Path, exercises: list[str] | None = None, in_process: bool = False) -> Report:
     """Grade the exercise files in ``folder`` (all exercises, or the ids given)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"no such folder: {folder}")
-    ids = exercises or [exercise.id for exercise in EXERCISES]
+    ids = list(dict.fromkeys(exercises)) if exercises else [exercise.id for exercise in EXERCISES]
+    for exercise_id in ids:
+        get_exercise(exercise_id)  # an unknown id fails before any grading starts
+    started = time.monotonic()  # the grader's own duration, reported to Gradescope; never used by checks
     report = Report(str(folder))
     for exercise_id in ids:
         report.exercises.append(grade_exercise(folder, exercise_id, in_process=in_process))
+    report.execution_time_s = time.monotonic() - started
     return report
 
 
-__all__ = ["grade", "grade_exercise", "run_one_check", "PASSED", "FAILED"]
+__all__ = ["grade", "grade_exercise", "run_check", "PASSED", "FAILED", "ERROR", "TIMEOUT"]

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,11 @@ WRONG = [
     # Counting the records still kept instead of remembering the log end offset reuses offsets after retention.
     ("ex01_partition_log", "self.log_end_offset = batch.next_offset", "self.log_end_offset = sum(s.record_count for s in self.segments)", "offset", "never reused"),
     ("ex03_record_batch", "crc32c(covered)", "crc32c(covered[:-1])", "crc", "CRC"),
+    # A record's length written as one plain byte instead of a zigzag varint: the field is named.
+    ("ex03_record_batch", "return encode_varint(len(body)) + bytes(body)", "return bytes([len(body)]) + bytes(body)",
+     "first wrong field: records[0].length", "expected 6 (bytes 0c)"),
+    ("ex03_record_batch", "body += _encode_nullable(record.key)\n", "body += _encode_nullable(record.key or b'')\n",
+     "records[0].key", "expected None, got b''"),
     ("ex03_record_batch", "body += _encode_nullable(record.key)", "body += _encode_nullable(record.key or b'')", "encode_record", "bytes differ"),
     ("ex03_record_batch", "            len(batch.records),\n", "            len(batch.records) + 1,\n", "records_count", "first wrong field"),
 ]
@@ -80,29 +86,79 @@ def test_known_wrong_implementations_are_caught_with_feedback(tmp_path: Path, ex
     assert mentions.lower() in text.lower() and detail.lower() in text.lower(), text
 
 
-def test_an_infinite_loop_times_out_and_the_other_checks_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = learner_folder(tmp_path, "ex02_partitioner", "return number & 0x7FFFFFFF", "while True:\n        pass")
+@pytest.fixture
+def two_second_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check's timeout cut to 2 s (the parent enforces timeouts, so patching it here is enough)."""
     import kafkalab.grading.checks as checks_module
 
-    checks_for("ex02_partitioner")  # make sure the checks are registered before shortening them
-    shortened = {name: [c.__class__(**{**c.__dict__, "timeout_s": 2.0}) for c in found] for name, found in checks_module._REGISTRY.items()}
+    for exercise in EXERCISES:
+        checks_for(exercise.id)  # registered before they are shortened
+    shortened = {name: [replace(c, timeout_s=2.0) for c in found] for name, found in checks_module._REGISTRY.items()}
     monkeypatch.setattr(checks_module, "_REGISTRY", shortened)
+
+
+@pytest.mark.usefixtures("two_second_timeouts")
+@pytest.mark.parametrize("loop", ["pass", "print('x' * 1000)"], ids=["busy", "printing"])
+def test_an_infinite_loop_times_out_and_the_other_checks_still_run(tmp_path: Path, loop: str) -> None:
+    # to_positive(-5) never returns; no other check happens to hash to -5.
+    looping = f"if number == -5:\n        while True:\n            {loop}\n    return number & 0x7FFFFFFF"
+    folder = learner_folder(tmp_path, "ex02_partitioner", "return number & 0x7FFFFFFF", looping)
     report = grade(folder, ["ex02_partitioner"])
     statuses = {r.name: r.status for r in report.exercises[0].results}
+    assert [name for name, status in statuses.items() if status != PASSED] == ["to_positive_clears_the_sign_bit"], report.to_text()
     assert statuses["to_positive_clears_the_sign_bit"] == TIMEOUT
-    assert "timed out after 2 s" in next(r.message for r in report.exercises[0].results if r.status == TIMEOUT)
-    assert statuses["murmur2_matches_kafkas_vectors"] == PASSED  # checks after a timeout get a fresh worker
+    assert "timed out after 2 s (an infinite loop?)" in next(r.message for r in report.exercises[0].results if r.status == TIMEOUT)
+    # the checks after the timeout ran in a fresh worker and passed
+
+
+def test_an_exception_shows_its_type_message_and_only_the_learners_lines(tmp_path: Path) -> None:
+    folder = learner_folder(tmp_path, "ex02_partitioner", "    return number & 0x7FFFFFFF", "    table = {}\n    return table[number]")
+    result = grade(folder, ["ex02_partitioner"]).exercises[0]
+    message = next(r.message for r in result.results if r.name == "to_positive_clears_the_sign_bit")
+    assert message.startswith("your code raised KeyError: 0"), message
+    assert "in to_positive: return table[number]" in message
+    assert "kafkalab/grading" not in message and "exercise_checks" not in message
+    assert 0 < result.points < result.max_points  # murmur2's checks still pass: partial credit
+
+
+def test_an_infinite_loop_at_import_times_out_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kafkalab.grading.runner.LOAD_TIMEOUT_S", 1.5)
+    (tmp_path / "ex02_partitioner.py").write_text("while True:\n    pass\n", encoding="utf-8")
+    report = grade(tmp_path, ["ex02_partitioner"])
+    result = report.exercises[0]
+    assert report.points == 0 and all(r.status == TIMEOUT for r in result.results)
+    assert result.load_error == "importing ex02_partitioner.py timed out after 1.5 s (an infinite loop at the top level?)"
+
+
+def test_in_process_grading_sees_the_learners_latest_edit(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "exercises" / "ex02_partitioner.py", tmp_path / "ex02_partitioner.py")
+    assert grade(tmp_path, ["ex02_partitioner"], in_process=True).points == 0
+    shutil.copy(ROOT / "solutions" / "ex02_partitioner.py", tmp_path / "ex02_partitioner.py")
+    report = grade(tmp_path, ["ex02_partitioner"], in_process=True)
+    assert report.points == report.max_points, report.to_text()
+
+
+def test_check_my_work_uses_the_exercises_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kafkalab.grading.notebook import check_my_work, exercises_folder
+
+    assert exercises_folder() == ROOT / "exercises"
+    shutil.copy(ROOT / "solutions" / "ex02_partitioner.py", tmp_path / "ex02_partitioner.py")
+    monkeypatch.setenv("KAFKALAB_EXERCISES", str(tmp_path))
+    report = check_my_work("ex02_partitioner")
+    assert report.points == report.max_points and "✓" in report._repr_html_()
 
 
 @pytest.mark.parametrize(
     "content,expected",
     [
         ("def murmur2(data:\n", "syntax error"),
+        ("def murmur2(data):\n    return int(input())\n", "your code raised EOFError"),
+        ("import os\ndef murmur2(data):\n    os.write(1, b'no newline')\n    return 0\n", "expected -973932308, got 0"),
         ("import sys\nsys.exit(3)\n", "sys.exit(3)"),
         ("raise RuntimeError('boom')\n", "failed to import: RuntimeError: boom"),
         ("import os\ndef murmur2(data):\n    os._exit(1)\n", "died"),
     ],
-    ids=["syntax", "exit-at-import", "raise-at-import", "os-exit"],
+    ids=["syntax", "reads-stdin", "writes-fd-1", "exit-at-import", "raise-at-import", "os-exit"],
 )
 def test_broken_files_score_zero_with_a_reason(tmp_path: Path, content: str, expected: str) -> None:
     (tmp_path / "ex02_partitioner.py").write_text(content, encoding="utf-8")
@@ -132,9 +188,23 @@ def test_cli_grade_writes_gradescope_json(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "kafkalab", "grade", str(ROOT / "solutions"), "--json", str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     results = json.loads(out.read_text(encoding="utf-8"))
-    assert results["score"] == results["max_score"] == sum(t["max_score"] for t in results["tests"])
-    assert all({"name", "score", "max_score", "output"} <= set(t) for t in results["tests"])
-    assert f"total: {results['score']}/{results['max_score']} (100%)" in done.stdout
+    # https://gradescope-autograders.readthedocs.io/en/latest/specs/ — the top level and each test
+    assert set(results) <= {"score", "execution_time", "output", "output_format", "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard"}
+    assert isinstance(results["execution_time"], int) and results["visibility"] == "visible"
+    maximum = sum(t["max_score"] for t in results["tests"])
+    assert results["score"] == maximum == results["extra_data"]["max_score"] == sum(e.points for e in EXERCISES)
+    for test in results["tests"]:
+        assert set(test) <= {"score", "max_score", "status", "name", "name_format", "number", "output", "output_format", "tags", "visibility", "extra_data"}
+        assert {"name", "score", "max_score", "output"} <= set(test) and test["status"] == "passed"
+    assert len({t["number"] for t in results["tests"]}) == len(results["tests"])
+    assert f"total: {results['score']}/{maximum} (100%)" in done.stdout
+
+
+def test_cli_json_for_stubs_scores_zero_and_exits_0() -> None:
+    done = subprocess.run([sys.executable, "-m", "kafkalab", "grade", str(ROOT / "exercises"), "--json", "-"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert results["score"] == 0 and all(t["status"] == "failed" and "not implemented" in t["output"] for t in results["tests"])
 
 
 def test_cli_usage_errors_exit_2() -> None:

@@ -106,5 +106,6 @@ def a_cluster_running_on_your_log(impl: ModuleType) -> None:
     expect_equal(cluster.list_offsets("clicks", 1, "latest"), 15, "log end offset of clicks-1", seed=seed)
     cluster.advance(days(2))
     expect_equal(cluster.list_offsets("clicks", 1, "earliest"), 15, "log start offset of clicks-1 two days later (all expired)", seed=seed)
+    expect_raises(lambda: cluster.fetch("clicks", 1, 3), OffsetOutOfRangeError, f"a fetch of clicks-1 at offset 3 after retention (seed {seed})")
     after = [cluster.produce("clicks", f"next-{i}", partition=1).offset for i in range(3)]
     expect_equal(after, [15, 16, 17], "offsets of the next records after retention (never reused)", seed=seed)

@@ -36,20 +36,20 @@ TAIL_KEYS = [bytes(range(200, 200 + n)) for n in range(0, 9)] + [b"\xff" * n for
 @check(EXERCISE, points=2)
 def murmur2_matches_kafkas_vectors(impl: ModuleType) -> None:
     """murmur2 returns Kafka's values (UtilsTest.testMurmur2), as a signed Java int"""
-    first_failure(KAFKA_VECTORS, lambda item: expect_equal(impl.murmur2(item[0]), item[1], "murmur2", given=item[0]))
+    first_failure(KAFKA_VECTORS, lambda item: expect_equal(impl.murmur2(item[0]), item[1], "murmur2", input=item[0]))
 
 
 @check(EXERCISE, points=2)
 def murmur2_handles_every_tail_length(impl: ModuleType) -> None:
     """murmur2 handles 0–8 byte keys (every tail length) and bytes ≥ 0x80"""
-    first_failure(TAIL_KEYS, lambda key: expect_equal(impl.murmur2(key), reference_murmur2(key), "murmur2", given=key))
+    first_failure(TAIL_KEYS, lambda key: expect_equal(impl.murmur2(key), reference_murmur2(key), "murmur2", input=key))
 
 
 @check(EXERCISE, points=1)
 def to_positive_clears_the_sign_bit(impl: ModuleType) -> None:
     """to_positive clears the sign bit (it is not abs)"""
     for number in [0, 1, 2**31 - 1, -1, -5, -(2**31), -973932308]:
-        expect_equal(impl.to_positive(number), number & 0x7FFFFFFF, "to_positive", given=number)
+        expect_equal(impl.to_positive(number), number & 0x7FFFFFFF, "to_positive", input=number)
 
 
 @check(EXERCISE, points=2)
@@ -57,7 +57,7 @@ def partition_for_key_matches_the_java_client(impl: ModuleType) -> None:
     """partition_for_key gives the Java client's partition (1000 partitions)"""
     first_failure(
         JAVA_PARTITIONS_OF_1000,
-        lambda item: expect_equal(impl.partition_for_key(item[0], 1000), item[1], "partition_for_key(key, 1000)", given=item[0]),
+        lambda item: expect_equal(impl.partition_for_key(item[0], 1000), item[1], "partition_for_key(key, 1000)", input=item[0]),
     )
 
 
@@ -67,7 +67,7 @@ def every_partition_can_be_chosen(impl: ModuleType) -> None:
     keys = [f"key-{i}".encode() for i in range(300)]
     for n in range(1, 9):
         for key in keys:
-            expect_equal(impl.partition_for_key(key, n), reference_partition_for_key(key, n), f"partition_for_key(key, {n})", given=key)
+            expect_equal(impl.partition_for_key(key, n), reference_partition_for_key(key, n), f"partition_for_key(key, {n})", input=key)
 
 
 @check(EXERCISE, points=2, timeout_s=20)
@@ -81,7 +81,7 @@ def a_cluster_using_your_partitioner_keeps_keys_together(impl: ModuleType) -> No
         key = f"customer-{i % 9}".encode()
         value = f"payment-{i}".encode()
         result = cluster.produce("payments", value, key=key)
-        expect_equal(result.partition, reference_partition_for_key(key, 6), "partition of a produced record", given=key, seed=seed)
+        expect_equal(result.partition, reference_partition_for_key(key, 6), "partition of a produced record", input=key, seed=seed)
         sent.setdefault(key, []).append(value)
     for key, values in sent.items():
         partition = reference_partition_for_key(key, 6)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import ModuleType
+from typing import Any
 
 from kafkalab.broker.messages import ProducePartitionData, ProduceRequest
 from kafkalab.cluster import EmbeddedCluster, broker_node_id
 from kafkalab.errors import CorruptRecordError
 from kafkalab.grading.checks import check
 from kafkalab.grading.feedback import CheckFailed
-from kafkalab.record import CompressionType, Header, Record, RecordBatch, decode_batch, diff_fields
+from kafkalab.record import RECORD_BATCH_OVERHEAD, CompressionType, Header, Record, RecordBatch, decode_batch, diff_fields
 from kafkalab.record.batch import encode_batch as reference_encode_batch
 from kafkalab.record.batch import encode_record as reference_encode_record
 
@@ -39,13 +41,42 @@ def _bytes_message(what: str, expected: bytes, got: bytes) -> str:
     return f"{what}: bytes differ\n  expected {expected.hex(' ')}\n  got      {got.hex(' ')}"
 
 
+def _record_message(record: Record, expected: bytes, got: bytes) -> str:
+    """Bytes differ, plus the first wrong field: the learner's record bytes are read inside a batch."""
+    message = _bytes_message(f"encode_record({record!r}, base_timestamp=1000)", expected, got)
+    reference = reference_encode_batch(RecordBatch.of([record], base_timestamp=1_000))
+    if reference[RECORD_BATCH_OVERHEAD:] != expected:
+        return message
+    difference = diff_fields(reference, reference[:RECORD_BATCH_OVERHEAD] + got)
+    return message if difference is None else f"{message}\n{difference.explain()}"
+
+
+def _first_different_value(expected: Any, got: Any, path: str) -> str | None:
+    """The path and both values of the first field where two decoded batches/records differ."""
+    if dataclasses.is_dataclass(expected) and type(expected) is type(got):
+        for item in dataclasses.fields(expected):
+            if item.name == "crc":
+                continue
+            found = _first_different_value(getattr(expected, item.name), getattr(got, item.name), f"{path}.{item.name}")
+            if found:
+                return found
+        return None
+    if isinstance(expected, tuple) and isinstance(got, tuple) and len(expected) == len(got):
+        for index, (e, g) in enumerate(zip(expected, got)):
+            found = _first_different_value(e, g, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return None if expected == got else f"{path}: expected {expected!r}, got {got!r}"
+
+
 @check(EXERCISE, points=2)
 def encode_record_matches_kafkas_layout(impl: ModuleType) -> None:
     """encode_record writes DefaultRecord's layout (simple records)"""
     for record in RECORDS[:4]:
         expected, got = reference_encode_record(record, 1_000), impl.encode_record(record, 1_000)
         if got != expected:
-            raise CheckFailed(_bytes_message(f"encode_record({record!r}, base_timestamp=1000)", expected, got))
+            raise CheckFailed(_record_message(record, expected, got))
 
 
 @check(EXERCISE, points=2)
@@ -54,7 +85,7 @@ def encode_record_handles_headers_nulls_and_negative_deltas(impl: ModuleType) ->
     for record in RECORDS[4:]:
         expected, got = reference_encode_record(record, 1_000), impl.encode_record(record, 1_000)
         if got != expected:
-            raise CheckFailed(_bytes_message(f"encode_record({record!r}, base_timestamp=1000)", expected, got))
+            raise CheckFailed(_record_message(record, expected, got))
 
 
 @check(EXERCISE, points=2)
@@ -86,7 +117,8 @@ def the_crc_is_valid(impl: ModuleType) -> None:
     except CorruptRecordError as corrupt:
         raise CheckFailed(f"the reference decoder rejected your batch: {corrupt}") from None
     if decoded != batch:
-        raise CheckFailed(f"your batch decodes to a different batch:\n  expected {batch}\n  got      {decoded}")
+        where = _first_different_value(batch, decoded, "batch") or "(the batches differ)"
+        raise CheckFailed(f"the reference decoder reads your bytes as a different batch; first difference: {where}")
 
 
 @check(EXERCISE, points=2, timeout_s=20)
@@ -109,4 +141,9 @@ def a_broker_stores_what_you_encode(impl: ModuleType) -> None:
     got = [(r.offset, r.key, r.value, r.headers) for r in cluster.fetch("events", 0, 0)]
     expected = [(i, r.key, r.value, r.headers) for i, r in enumerate(sent)]
     if got != expected:
-        raise CheckFailed(f"records read back differ (seed {seed}):\n  expected {expected[:3]}…\n  got      {got[:3]}…")
+        index = next((i for i, (e, g) in enumerate(zip(expected, got)) if e != g), min(len(expected), len(got)))
+        shown = lambda rows: repr(rows[index]) if index < len(rows) else "nothing"  # noqa: E731
+        raise CheckFailed(
+            f"records read back differ at offset {index} (seed {seed}): (offset, key, value, headers)\n"
+            f"  expected {shown(expected)}\n  got      {shown(got)}"
+        )

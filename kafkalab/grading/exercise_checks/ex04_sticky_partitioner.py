@@ -44,7 +44,7 @@ def builds_kafkas_cumulative_frequency_table(impl: ModuleType) -> None:
         got, expected = impl.partition_load_stats(sizes, ids), reference_load_stats(sizes, ids)
         got_table = None if got is None else got.cumulative_frequency_table
         expected_table = None if expected is None else expected.cumulative_frequency_table
-        expect_equal(got_table, expected_table, "cumulative frequency table (None when queues are equal or < 2 partitions)", given=sizes)
+        expect_equal(got_table, expected_table, "cumulative frequency table (None when queues are equal or < 2 partitions)", input=sizes)
 
 
 @check(EXERCISE, points=2)
