@@ -45,6 +45,7 @@ from kafkalab.broker.messages import (
     RegisterBrokerRecord,
 )
 from kafkalab.config import BrokerConfig
+from kafkalab.coordinator import OFFSETS_TOPIC
 from kafkalab.errors import KafkaError, LeaderNotAvailableError, RequestTimedOutError, UnknownTopicOrPartitionError, error_for_code
 from kafkalab.log import StoredRecord
 from kafkalab.partitioner import UniformStickyPartitioner, partition_for_key
@@ -71,11 +72,17 @@ def broker_node_id(broker_id: int) -> str:
 
 
 class BrokerNode(Node):
-    """Drives a sans-IO Broker: requests in, responses out, a retention timer."""
+    """Drives a sans-IO Broker: requests in, responses out, a retention timer and a wake-up timer.
+
+    The broker says when it next needs time to pass (``next_deadline_ms``: a parked fetch, a
+    group's session timeout); the node keeps one timer set for that moment.
+    """
 
     def __init__(self, broker: Broker, sim: Simulator, network: Network) -> None:
         super().__init__(broker_node_id(broker.broker_id), sim, network)
         self.broker = broker
+        self._wakeup: Any = None
+        self._wakeup_at: int | None = None
 
     def on_start(self) -> None:
         self._schedule_retention()
@@ -85,17 +92,39 @@ class BrokerNode(Node):
 
     def _retention_check(self) -> None:
         self.broker.tick(self.sim.now_ms)
-        self._flush_events()
+        self._after_work()
         self._schedule_retention()
 
     def on_message(self, src: str, message: Any) -> None:
         if isinstance(message, MetadataUpdate):
             self.broker.apply_metadata(message.records, self.sim.now_ms)
+        elif isinstance(message, CreateTopicsResponse):  # the answer to the broker's own CreateTopics
+            for result in message.topics:
+                self.broker.on_create_topic_result(result.name, result.error_code, result.error_message)
         else:
-            response = self.broker.handle(message, self.sim.now_ms)
+            response = self.broker.handle(message, self.sim.now_ms, src)
             if response is not None:
                 self.send(src, response)
+        self._after_work()
+
+    def _wake(self) -> None:
+        self._wakeup = self._wakeup_at = None
+        self.broker.tick_requests(self.sim.now_ms)
+        self._after_work()
+
+    def _after_work(self) -> None:
+        """Send parked responses that completed, the broker's own requests, trace events; re-arm the wake-up."""
+        for client, response in self.broker.take_responses():
+            self.send(client, response)
+        for topic in self.broker.take_effects():
+            self.send(CONTROLLER_NODE, CreateTopicsRequest((topic,)))
         self._flush_events()
+        deadline = self.broker.next_deadline_ms()
+        if deadline != self._wakeup_at:
+            if self._wakeup is not None:
+                self._wakeup.cancel()
+            self._wakeup = None if deadline is None else self.set_timer(max(0, deadline - self.sim.now_ms), self._wake)
+            self._wakeup_at = deadline
 
     def _flush_events(self) -> None:
         for kind, detail in self.broker.drain_events():
@@ -103,7 +132,12 @@ class BrokerNode(Node):
 
     def on_crash(self) -> None:
         """A killed broker process keeps its disk: the logs stay. Kafka also recovers producer state
-        from the log and its snapshots on restart, so that survives here too."""
+        from the log and its snapshots on restart, so that survives here too. What lived only in
+        memory is gone: groups, parked requests (their clients will time out and retry)."""
+        self.broker.group_coordinator.forget_everything()
+        self.broker.delayed_fetches.clear()
+        self.broker.take_responses()
+        self._wakeup = self._wakeup_at = None
 
     def on_wipe(self) -> None:
         """The disk is gone: every log and all producer state are lost (the metadata image is kept,
@@ -113,13 +147,18 @@ class BrokerNode(Node):
 
     def on_restart(self) -> None:
         # In-memory logs need no recovery (on-disk storage, issue 7, will validate and truncate);
-        # after a wipe, the partitions this broker leads start again with empty logs.
+        # after a wipe, the partitions this broker leads start again with empty logs. Then the
+        # group coordinator replays the __consumer_offsets partitions it leads.
         for topic, partitions in self.broker.image.partitions.items():
             for record in partitions.values():
                 if record.leader == self.broker.broker_id and (topic, record.partition_id) not in self.broker.logs:
                     self.broker.logs[(topic, record.partition_id)] = self.broker.log_factory(
                         topic, record.partition_id, self.broker.topic_config(topic), self.sim.now_ms
                     )
+        for record in sorted(self.broker.image.partitions.get(OFFSETS_TOPIC, {}).values(), key=lambda r: r.partition_id):
+            if record.leader == self.broker.broker_id:
+                self.broker.load_coordinator_partition(record.partition_id, self.sim.now_ms)
+        self._flush_events()
 
 
 class ControllerNode(Node):
@@ -200,7 +239,10 @@ class EmbeddedCluster:
         self.partitioner: Partitioner = partitioner or partition_for_key
         self.sticky = UniformStickyPartitioner(self.sim.rng("partitioner"))
         broker_ids = list(range(brokers))
-        self.brokers = {i: BrokerNode(Broker(i, self.config, log_factory, producer_state_class), self.sim, self.network) for i in broker_ids}
+        self.brokers = {
+            i: BrokerNode(Broker(i, self.config, log_factory, producer_state_class, uuid_rng=self.sim.rng(f"broker-{i}.member-ids")), self.sim, self.network)
+            for i in broker_ids
+        }
         self.controller = ControllerNode(Controller(self.config, MetadataImage()), self.sim, self.network, broker_ids)
         self.client = ClientNode(self.sim, self.network)
         for node in self.brokers.values():
@@ -345,10 +387,11 @@ class EmbeddedCluster:
     def fetch(self, topic: str, partition: int, offset: int, max_records: int | None = None, max_bytes: int | None = None) -> list[StoredRecord]:
         """Read records from the partition's leader, starting at ``offset`` (``max_bytes``: whole batches, at least one)."""
         response = self.request(
-            self.leader_node(topic, partition), lambda cid: FetchRequest(topic, partition, offset, max_records, cid, partition_max_bytes=max_bytes)
+            self.leader_node(topic, partition), lambda cid: FetchRequest.single(topic, partition, offset, max_records, cid, partition_max_bytes=max_bytes)
         )
-        _raise_for(response.error_code, response.error_message)
-        return list(response.records)
+        answer = response.partitions[0]
+        _raise_for(answer.error_code, answer.error_message)
+        return list(answer.records)
 
     def list_offsets(self, topic: str, partition: int, spec: str | int = "latest") -> int:
         """``"earliest"`` (log start offset), ``"latest"`` (log end offset) or a timestamp in ms."""

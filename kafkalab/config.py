@@ -128,6 +128,17 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = {
         ConfigKey("log.message.timestamp.before.max.ms", int, LONG_MAX, "Default message.timestamp.before.max.ms.", at_least(0)),
         ConfigKey("log.message.timestamp.after.max.ms", int, 60 * 60 * 1000, "Default message.timestamp.after.max.ms.", at_least(0)),
         ConfigKey("min.insync.replicas", int, 1, "Default min.insync.replicas.", at_least(1), importance="high"),
+        # the group coordinator (GroupCoordinatorConfig)
+        ConfigKey("offsets.topic.num.partitions", int, 50, "Partitions of __consumer_offsets (fixed once the topic exists).", at_least(1), importance="high"),
+        ConfigKey("offsets.topic.replication.factor", int, 3, "Replication factor of __consumer_offsets; creating it fails until that many brokers exist.", at_least(1), importance="high"),
+        ConfigKey("offsets.topic.segment.bytes", int, 100 * 1024 * 1024, "segment.bytes of __consumer_offsets.", at_least(COURSE_MIN_SEGMENT_BYTES), importance="high"),
+        ConfigKey("offsets.retention.minutes", int, 7 * 24 * 60, "Keep an empty group's committed offsets this long after its last commit (KIP-211).", at_least(1), importance="high"),
+        ConfigKey("offsets.retention.check.interval.ms", int, 600_000, "How often the coordinator looks for expired offsets.", at_least(1), importance="high"),
+        ConfigKey("offset.metadata.max.bytes", int, 4096, "Largest metadata string of a committed offset.", at_least(0), importance="high"),
+        ConfigKey("group.initial.rebalance.delay.ms", int, 3000, "How long an empty group's first rebalance waits for more members to join.", at_least(0)),
+        ConfigKey("group.min.session.timeout.ms", int, 6000, "Smallest session.timeout.ms a member may ask for.", at_least(0)),
+        ConfigKey("group.max.session.timeout.ms", int, 1_800_000, "Largest session.timeout.ms a member may ask for.", at_least(0)),
+        ConfigKey("group.max.size", int, 2**31 - 1, "Most members a group may have.", at_least(1)),
     ]
 }
 

@@ -227,6 +227,151 @@ class InvalidRecordError(KafkaError):
 
 
 
+class OffsetMetadataTooLargeError(KafkaError):
+    """The metadata string of an offset commit is too large."""
+
+    error_code = 12
+    error_name = "OFFSET_METADATA_TOO_LARGE"
+
+
+class CoordinatorLoadInProgressError(KafkaError):
+    """The coordinator is loading its state (replaying __consumer_offsets) and cannot answer yet."""
+
+    error_code = 14
+    error_name = "COORDINATOR_LOAD_IN_PROGRESS"
+    retriable = True
+
+
+class CoordinatorNotAvailableError(KafkaError):
+    """The coordinator is not available (its partition has no leader, or __consumer_offsets does not exist yet)."""
+
+    error_code = 15
+    error_name = "COORDINATOR_NOT_AVAILABLE"
+    retriable = True
+
+
+class NotCoordinatorError(KafkaError):
+    """This broker is not the coordinator of that group (find it again with FindCoordinator)."""
+
+    error_code = 16
+    error_name = "NOT_COORDINATOR"
+    retriable = True
+
+
+class IllegalGenerationError(KafkaError):
+    """The generation id in the request is not the group's current generation."""
+
+    error_code = 22
+    error_name = "ILLEGAL_GENERATION"
+
+
+class InconsistentGroupProtocolError(KafkaError):
+    """The member's protocol type or assignors do not match the group's."""
+
+    error_code = 23
+    error_name = "INCONSISTENT_GROUP_PROTOCOL"
+
+
+class InvalidGroupIdError(KafkaError):
+    """The group id is empty or null."""
+
+    error_code = 24
+    error_name = "INVALID_GROUP_ID"
+
+
+class UnknownMemberIdError(KafkaError):
+    """The coordinator does not know this member id (it was removed from the group)."""
+
+    error_code = 25
+    error_name = "UNKNOWN_MEMBER_ID"
+
+
+class InvalidSessionTimeoutError(KafkaError):
+    """session.timeout.ms is outside group.min.session.timeout.ms .. group.max.session.timeout.ms."""
+
+    error_code = 26
+    error_name = "INVALID_SESSION_TIMEOUT"
+
+
+class RebalanceInProgressError(KafkaError):
+    """The group is rebalancing: rejoin it."""
+
+    error_code = 27
+    error_name = "REBALANCE_IN_PROGRESS"
+
+
+class InvalidTxnStateError(KafkaError):
+    """The producer attempted a transactional operation in an invalid state."""
+
+    error_code = 48
+    error_name = "INVALID_TXN_STATE"
+
+
+class InvalidProducerIdMappingError(KafkaError):
+    """The producer id does not match the transactional id."""
+
+    error_code = 49
+    error_name = "INVALID_PRODUCER_ID_MAPPING"
+
+
+class ConcurrentTransactionsError(KafkaError):
+    """The previous transaction of this producer is still being completed."""
+
+    error_code = 51
+    error_name = "CONCURRENT_TRANSACTIONS"
+    retriable = True
+
+
+class NonEmptyGroupError(KafkaError):
+    """The group is not empty."""
+
+    error_code = 68
+    error_name = "NON_EMPTY_GROUP"
+
+
+class GroupIdNotFoundError(KafkaError):
+    """The group id does not exist."""
+
+    error_code = 69
+    error_name = "GROUP_ID_NOT_FOUND"
+
+
+class MemberIdRequiredError(KafkaError):
+    """The coordinator gave the member an id: join again with it (KIP-394)."""
+
+    error_code = 79
+    error_name = "MEMBER_ID_REQUIRED"
+
+
+class GroupMaxSizeReachedError(KafkaError):
+    """The group already has group.max.size members."""
+
+    error_code = 81
+    error_name = "GROUP_MAX_SIZE_REACHED"
+
+
+class FencedInstanceIdError(KafkaError):
+    """Another member with the same group.instance.id has joined: this one is fenced (KIP-345)."""
+
+    error_code = 82
+    error_name = "FENCED_INSTANCE_ID"
+
+
+class UnstableOffsetCommitError(KafkaError):
+    """There are pending transactional offset commits for this partition (KIP-447)."""
+
+    error_code = 88
+    error_name = "UNSTABLE_OFFSET_COMMIT"
+    retriable = True
+
+
+class ProducerFencedError(KafkaError):
+    """A newer producer with the same transactional.id has a higher epoch: this one is fenced."""
+
+    error_code = 90
+    error_name = "PRODUCER_FENCED"
+
+
 ERRORS_BY_CODE: dict[int, type[KafkaError]] = {
     cls.error_code: cls
     for cls in list(globals().values())

@@ -15,13 +15,19 @@ LogManager (retention every log.retention.check.interval.ms), MetadataCache.
 
 from __future__ import annotations
 
+import random
+import uuid
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence
 
 from kafkalab.broker.messages import (
     EARLIEST_TIMESTAMP,
     LATEST_TIMESTAMP,
     DeleteRecordsRequest,
+    CreatableTopic,
     DeleteRecordsResponse,
+    FetchPartition,
+    FetchPartitionResponse,
     FetchRequest,
     FetchResponse,
     InitProducerIdRequest,
@@ -42,7 +48,17 @@ from kafkalab.broker.messages import (
 )
 from kafkalab.broker.producer_state import ProducerIdManager, ProducerStateManager
 from kafkalab.config import BrokerConfig, TopicConfig
+from kafkalab.coordinator import OFFSETS_TOPIC, GroupCoordinator
+from kafkalab.coordinator.messages import (
+    COORDINATOR_KEY_GROUP,
+    GROUP_REQUESTS,
+    FindCoordinatorRequest,
+    FindCoordinatorResponse,
+)
+from kafkalab.coordinator.group_coordinator import error_response as group_error_response
 from kafkalab.errors import (
+    CoordinatorNotAvailableError,
+    InvalidRequestError,
     InvalidRequiredAcksError,
     KafkaError,
     NotLeaderOrFollowerError,
@@ -72,12 +88,32 @@ def default_log_factory(topic: str, partition: int, config: TopicConfig, now_ms:
     return PartitionLog(topic, partition, config, now_ms)
 
 
+@dataclass
+class _DelayedFetch:
+    request: FetchRequest
+    client: str
+    deadline_ms: int
+
+
+def _record_bytes(record: StoredRecord) -> int:
+    """About what a record costs on the wire (a batch adds 61 bytes per batch; enough for fetch.min.bytes)."""
+    return 8 + len(record.key or b"") + len(record.value or b"") + sum(len(h.key) + len(h.value or b"") for h in record.headers)
+
+
+def _fetched_bytes(response: FetchResponse) -> int:
+    return sum(_record_bytes(r) for p in response.partitions for r in p.records)
+
+
+def _has_error(response: FetchResponse) -> bool:
+    return any(p.error_code for p in response.partitions)
+
+
 class Broker:
     """One broker's request handling and log management, with no I/O of its own."""
 
     def __init__(
         self, broker_id: int, config: BrokerConfig | None = None, log_factory: LogFactory | None = None,
-        producer_state_class: type | None = None,
+        producer_state_class: type | None = None, uuid_rng: random.Random | None = None,
     ) -> None:
         self.broker_id = broker_id
         self.config = config or BrokerConfig()
@@ -90,6 +126,12 @@ class Broker:
         self.producer_ids = ProducerIdManager(broker_id)
         self.last_retention_check_ms = 0
         self.events: list[tuple[str, dict[str, Any]]] = []  # what happened, for the driver's trace
+        self.uuid_rng = uuid_rng or random.Random(f"broker-{broker_id}")
+        self.group_coordinator = GroupCoordinator(self.config, self._new_uuid, self._append_coordinator_records, self._event)
+        self.delayed_fetches: list[_DelayedFetch] = []  # the fetch purgatory
+        self._outbox: list[tuple[str, Any]] = []  # responses to parked requests, as (client, response)
+        self.effects: list[Any] = []  # requests the broker itself sends (e.g. CreateTopics for __consumer_offsets)
+        self._offsets_topic_requested = False
 
     # -- metadata -------------------------------------------------------------------------------
     def apply_metadata(self, records: Sequence[MetadataRecord], now_ms: int) -> None:
@@ -101,21 +143,52 @@ class Broker:
                 if key not in self.logs:
                     self.logs[key] = self.log_factory(record.topic, record.partition_id, self.topic_config(record.topic), now_ms)
                     self._event("log.created", topic=record.topic, partition=record.partition_id)
+                if record.topic == OFFSETS_TOPIC:
+                    self.load_coordinator_partition(record.partition_id, now_ms)
+            elif isinstance(record, PartitionRecord) and record.topic == OFFSETS_TOPIC:
+                self.group_coordinator.unload_partition(record.partition_id)
+
+    def load_coordinator_partition(self, partition: int, now_ms: int) -> None:
+        """Become the coordinator of the groups of one __consumer_offsets partition: replay its log."""
+        log = self.logs[(OFFSETS_TOPIC, partition)]
+        records = [(r.key, r.value) for r in log.read(log.log_start_offset)]
+        self.group_coordinator.load_partition(partition, records, now_ms)
+
+    def _new_uuid(self) -> str:
+        return str(uuid.UUID(int=self.uuid_rng.getrandbits(128), version=4))
+
+    def _append_coordinator_records(self, partition: int, records: list[tuple[bytes, bytes | None]], now_ms: int) -> None:
+        log = self.leader_log(OFFSETS_TOPIC, partition)
+        log.append([Record(key, value, (), now_ms) for key, value in records], now_ms)
+        self._try_complete_delayed_fetches(now_ms)
 
     def topic_config(self, topic: str) -> TopicConfig:
         return self.config.topic_config(self.image.configs.get(topic, {}))
 
     # -- request dispatch -----------------------------------------------------------------------
-    def handle(self, request: Any, now_ms: int) -> Any:
+    def handle(self, request: Any, now_ms: int, client: str = "client") -> Any:
         """Answer one request (KafkaApis.handle). Errors become error codes in the response.
 
-        Handlers raise Kafka's errors; anything else (say, a learner's log raising a bug) becomes
-        UNKNOWN_SERVER_ERROR for that request, and the broker carries on.
+        Returns the response, or None when the request is *parked* (a JoinGroup waiting for the
+        rebalance, a fetch waiting for data): its response comes out of :meth:`take_responses`
+        later, addressed to ``client``. Handlers raise Kafka's errors; anything else (say, a
+        learner's log raising a bug) becomes UNKNOWN_SERVER_ERROR for that request, and the
+        broker carries on.
         """
+        if isinstance(request, GROUP_REQUESTS):
+            try:
+                return self.group_coordinator.handle(request, client, now_ms)
+            except Exception as crash:  # noqa: BLE001 - reported to the client, not swallowed
+                return group_error_response(request, UnknownServerError.error_code, f"{type(crash).__name__}: {crash}")
+        if isinstance(request, FetchRequest):
+            try:
+                return self.handle_fetch(request, now_ms, client)
+            except KafkaError as error:
+                return self.error_response(request, error.error_code, error.error_name, str(error))
         handlers = {
             MetadataRequest: self.handle_metadata,
             ProduceRequest: self.handle_produce,
-            FetchRequest: self.handle_fetch,
+            FindCoordinatorRequest: self.handle_find_coordinator,
             ListOffsetsRequest: self.handle_list_offsets,
             DeleteRecordsRequest: self.handle_delete_records,
             InitProducerIdRequest: self.handle_init_producer_id,
@@ -143,8 +216,16 @@ class Broker:
             )
         if isinstance(request, InitProducerIdRequest):
             return InitProducerIdResponse(error_code=error_code, correlation_id=request.correlation_id)
+        if isinstance(request, FindCoordinatorRequest):
+            return FindCoordinatorResponse(error_code, message, correlation_id=request.correlation_id)
+        if isinstance(request, FetchRequest):
+            for p in request.partitions:
+                self._event("fetch.error", topic=p.topic, partition=p.partition, error=error_name)
+            return FetchResponse(
+                tuple(FetchPartitionResponse(p.topic, p.partition, error_code, message) for p in request.partitions),
+                correlation_id=request.correlation_id,
+            )
         api, response_type = {
-            FetchRequest: ("fetch", FetchResponse),
             ListOffsetsRequest: ("list_offsets", ListOffsetsResponse),
             DeleteRecordsRequest: ("delete_records", DeleteRecordsResponse),
         }[type(request)]
@@ -197,6 +278,8 @@ class Broker:
             self._event("produce.error", topic=data.topic, partition=data.partition, error=type(crash).__name__)
             return PartitionProduceResponse(data.topic, data.partition, UnknownServerError.error_code, f"{type(crash).__name__}: {crash}")
         self._event("produce.append", topic=data.topic, partition=data.partition, first_offset=info.first_offset, last_offset=info.last_offset)
+        if self.delayed_fetches:
+            self._try_complete_delayed_fetches(now_ms)
         return PartitionProduceResponse(
             data.topic, data.partition, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
             log_start_offset=log.log_start_offset,
@@ -208,16 +291,93 @@ class Broker:
         self._event("init_producer_id", producer_id=producer_id)
         return InitProducerIdResponse(producer_id=producer_id, producer_epoch=0, correlation_id=request.correlation_id)
 
-    def handle_fetch(self, request: FetchRequest, now_ms: int) -> FetchResponse:
-        log = self.leader_log(request.topic, request.partition)
-        if request.partition_max_bytes is None:  # a learner's older log may not take max_bytes
-            records = log.read(request.fetch_offset, request.max_records)
+    def handle_fetch(self, request: FetchRequest, now_ms: int, client: str = "client") -> FetchResponse | None:
+        """ReplicaManager.fetchMessages: read each partition; if fewer than ``min_bytes`` are ready and
+        ``max_wait_ms`` > 0, park the request in the fetch purgatory (DelayedFetch) instead of answering."""
+        if request.max_wait_ms < 0 or request.min_bytes < 0:
+            raise InvalidRequestError(f"max_wait_ms={request.max_wait_ms}, min_bytes={request.min_bytes}: neither may be negative")
+        response = self._read_fetch(request)
+        if request.max_wait_ms == 0 or _fetched_bytes(response) >= max(request.min_bytes, 1) or _has_error(response):
+            return response
+        self.delayed_fetches.append(_DelayedFetch(request, client, now_ms + request.max_wait_ms))
+        self._event("fetch.delayed", partitions=[f"{p.topic}-{p.partition}" for p in request.partitions], until_ms=now_ms + request.max_wait_ms)
+        return None
+
+    def _read_fetch(self, request: FetchRequest) -> FetchResponse:
+        results = []
+        budget = request.max_bytes
+        for wanted in request.partitions:
+            try:
+                results.append(self._read_partition(wanted, budget if results else None))
+            except KafkaError as error:
+                self._event("fetch.error", topic=wanted.topic, partition=wanted.partition, error=error.error_name)
+                results.append(FetchPartitionResponse(wanted.topic, wanted.partition, error.error_code, str(error)))
+                continue
+            except Exception as crash:  # noqa: BLE001 - a learner's log must not take the broker down
+                self._event("fetch.error", topic=wanted.topic, partition=wanted.partition, error=type(crash).__name__)
+                results.append(FetchPartitionResponse(wanted.topic, wanted.partition, UnknownServerError.error_code, f"{type(crash).__name__}: {crash}"))
+                continue
+            budget -= sum(_record_bytes(r) for r in results[-1].records)
+        return FetchResponse(tuple(results), correlation_id=request.correlation_id)
+
+    def _read_partition(self, wanted: FetchPartition, request_budget: int | None) -> FetchPartitionResponse:
+        log = self.leader_log(wanted.topic, wanted.partition)
+        max_bytes = wanted.partition_max_bytes
+        if request_budget is not None:  # fetch.max.bytes: the first partition always gets at least one batch
+            max_bytes = max(0, request_budget) if max_bytes is None else max(0, min(max_bytes, request_budget))
+        if max_bytes == 0:
+            records: list[StoredRecord] = []
+        elif max_bytes is None:  # a learner's older log may not take max_bytes
+            records = log.read(wanted.fetch_offset, wanted.max_records)
         else:
-            records = log.read(request.fetch_offset, request.max_records, request.partition_max_bytes)
-        return FetchResponse(
-            request.topic, request.partition, high_watermark=log.log_end_offset, log_start_offset=log.log_start_offset,
-            records=tuple(records), correlation_id=request.correlation_id,
+            records = log.read(wanted.fetch_offset, wanted.max_records, max_bytes)
+        return FetchPartitionResponse(
+            wanted.topic, wanted.partition, high_watermark=log.log_end_offset, last_stable_offset=log.log_end_offset,
+            log_start_offset=log.log_start_offset, records=tuple(records),
         )
+
+    def _try_complete_delayed_fetches(self, now_ms: int, expire: bool = False) -> None:
+        """DelayedFetch.tryComplete: answer parked fetches that now have enough bytes (or whose time is up)."""
+        still_waiting = []
+        for parked in self.delayed_fetches:
+            response = self._read_fetch(parked.request)
+            if (expire and parked.deadline_ms <= now_ms) or _fetched_bytes(response) >= max(parked.request.min_bytes, 1) or _has_error(response):
+                self._outbox.append((parked.client, response))
+            else:
+                still_waiting.append(parked)
+        self.delayed_fetches = still_waiting
+
+    def handle_find_coordinator(self, request: FindCoordinatorRequest, now_ms: int) -> FindCoordinatorResponse:
+        """The broker leading the key's __consumer_offsets partition; the topic is created on first use."""
+        if request.key_type != COORDINATOR_KEY_GROUP:
+            raise InvalidRequestError(f"coordinator key type {request.key_type} is not supported yet (0 = group)")
+        if not request.key:
+            raise InvalidRequestError("the group id is empty")
+        partitions = self.image.partitions.get(OFFSETS_TOPIC)
+        if not partitions:
+            self._request_offsets_topic()
+            raise CoordinatorNotAvailableError(f"{OFFSETS_TOPIC} does not exist yet; the broker asked the controller to create it")
+        leader = partitions[self.group_coordinator.partition_for(request.key)].leader
+        if leader < 0:
+            raise CoordinatorNotAvailableError(f"{OFFSETS_TOPIC}-{self.group_coordinator.partition_for(request.key)} has no leader")
+        return FindCoordinatorResponse(node_id=leader, correlation_id=request.correlation_id)
+
+    def on_create_topic_result(self, topic: str, error_code: int, error_message: str | None) -> None:
+        """The controller's answer to our CreateTopics: on failure, ask again at the next FindCoordinator."""
+        if topic == OFFSETS_TOPIC and error_code not in (0, 36):  # 36: TOPIC_ALREADY_EXISTS
+            self._offsets_topic_requested = False
+            self._event("offsets_topic.create_failed", error=error_message)
+
+    def _request_offsets_topic(self) -> None:
+        """AutoTopicCreationManager: ask the controller for __consumer_offsets (once; the controller answers)."""
+        if self._offsets_topic_requested:
+            return
+        self._offsets_topic_requested = True
+        configs = (("cleanup.policy", "compact"), ("compression.type", "producer"),
+                   ("segment.bytes", str(self.config["offsets.topic.segment.bytes"])))
+        self.effects.append(CreatableTopic(OFFSETS_TOPIC, self.config["offsets.topic.num.partitions"],
+                                           self.config["offsets.topic.replication.factor"], configs))
+        self._event("offsets_topic.requested", partitions=self.config["offsets.topic.num.partitions"])
 
     def handle_list_offsets(self, request: ListOffsetsRequest, now_ms: int) -> ListOffsetsResponse:
         reply = {"topic": request.topic, "partition": request.partition, "correlation_id": request.correlation_id}
@@ -248,6 +408,30 @@ class Broker:
         return self.logs[(topic, partition)]
 
     # -- time ---------------------------------------------------------------------------------
+    def take_responses(self) -> list[tuple[str, Any]]:
+        """Responses to parked requests that completed since the last call, as (client, response)."""
+        out = self._outbox + self.group_coordinator.take_responses()
+        self._outbox = []
+        return out
+
+    def take_effects(self) -> list[Any]:
+        effects, self.effects = self.effects, []
+        return effects
+
+    def next_deadline_ms(self) -> int | None:
+        """When :meth:`tick_requests` next has something to do (a parked fetch or a group timer), if ever."""
+        deadlines = [parked.deadline_ms for parked in self.delayed_fetches]
+        coordinator = self.group_coordinator.next_deadline_ms()
+        if coordinator is not None:
+            deadlines.append(coordinator)
+        return min(deadlines, default=None)
+
+    def tick_requests(self, now_ms: int) -> None:
+        """Expire parked fetches and fire the group coordinator's deadlines."""
+        if self.delayed_fetches:
+            self._try_complete_delayed_fetches(now_ms, expire=True)
+        self.group_coordinator.tick(now_ms)
+
     def tick(self, now_ms: int) -> int:
         """Run retention on every log if log.retention.check.interval.ms has passed; segments deleted."""
         if now_ms - self.last_retention_check_ms < self.config["log.retention.check.interval.ms"]:

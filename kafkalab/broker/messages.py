@@ -183,25 +183,59 @@ class InitProducerIdResponse:
 
 
 @dataclass(frozen=True)
-class FetchRequest:
+class FetchPartition:
+    """One partition of a FetchRequest: where to read from, and how much at most."""
+
     topic: str
     partition: int
     fetch_offset: int
-    max_records: int | None = None  # kafkalab shortcut; Kafka bounds fetches by bytes
-    correlation_id: int = 0
-    partition_max_bytes: int | None = None  # Kafka's PartitionMaxBytes: whole batches, at least one (KIP-74)
+    partition_max_bytes: int | None = None  # whole batches, at least one (KIP-74); None: no limit
+    max_records: int | None = None  # kafkalab shortcut for notebooks; Kafka bounds fetches by bytes only
 
 
 @dataclass(frozen=True)
-class FetchResponse:
+class FetchRequest:
+    """Read several partitions led by one broker. The broker may hold the request (DelayedFetch) until
+    ``min_bytes`` are available or ``max_wait_ms`` passes — long polling (``fetch.min.bytes``,
+    ``fetch.max.wait.ms``)."""
+
+    partitions: tuple[FetchPartition, ...]
+    max_wait_ms: int = 0
+    min_bytes: int = 0
+    max_bytes: int = 52428800  # fetch.max.bytes
+    isolation_level: int = 0  # 0 READ_UNCOMMITTED, 1 READ_COMMITTED
+    correlation_id: int = 0
+
+    @classmethod
+    def single(cls, topic: str, partition: int, fetch_offset: int, max_records: int | None = None, correlation_id: int = 0,
+               partition_max_bytes: int | None = None) -> "FetchRequest":
+        return cls((FetchPartition(topic, partition, fetch_offset, partition_max_bytes, max_records),), correlation_id=correlation_id)
+
+
+@dataclass(frozen=True)
+class FetchPartitionResponse:
     topic: str
     partition: int
     error_code: int = 0
     error_message: str | None = None
     high_watermark: int = -1
+    last_stable_offset: int = -1
     log_start_offset: int = -1
     records: tuple[StoredRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class FetchResponse:
+    partitions: tuple[FetchPartitionResponse, ...] = ()
+    error_code: int = 0
+    error_message: str | None = None
     correlation_id: int = 0
+
+    def for_partition(self, topic: str, partition: int) -> FetchPartitionResponse:
+        for response in self.partitions:
+            if (response.topic, response.partition) == (topic, partition):
+                return response
+        raise KeyError(f"no response for {topic}-{partition}")
 
 
 @dataclass(frozen=True)

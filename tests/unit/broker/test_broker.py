@@ -50,7 +50,7 @@ def test_produce_fetch_and_list_offsets() -> None:
     broker = broker_with_topic()
     assert produce(broker, 0, b"a", b"b").base_offset == 0
     assert produce(broker, 0, b"c").base_offset == 2
-    fetched = broker.handle(FetchRequest("orders", 0, 1), now_ms=0)
+    fetched = broker.handle(FetchRequest.single("orders", 0, 1), now_ms=0).partitions[0]
     assert [r.value for r in fetched.records] == [b"b", b"c"] and fetched.high_watermark == 3
     assert broker.handle(ListOffsetsRequest("orders", 0, -2), 0).offset == 0
     assert broker.handle(ListOffsetsRequest("orders", 0, -1), 0).offset == 3
@@ -65,7 +65,7 @@ def test_acks_zero_gets_no_response_and_bad_acks_an_error() -> None:
 def test_errors_carry_kafkas_codes() -> None:
     broker = broker_with_topic()
     assert produce(broker, 5, b"x").error_code == UnknownTopicOrPartitionError.error_code
-    assert broker.handle(FetchRequest("orders", 0, 10), 0).error_code == OffsetOutOfRangeError.error_code
+    assert broker.handle(FetchRequest.single("orders", 0, 10), 0).partitions[0].error_code == OffsetOutOfRangeError.error_code
     metadata = broker.handle(MetadataRequest(("nope",)), 0)
     assert metadata.topics[0].error_code == UnknownTopicOrPartitionError.error_code
 
@@ -107,7 +107,7 @@ def test_a_buggy_log_gives_unknown_server_error_and_the_broker_carries_on() -> N
     broker.log_factory = BuggyLog
     broker.logs[("orders", 0)] = BuggyLog("orders", 0)
     assert produce(broker, 0, b"x").base_offset == 0
-    answer = broker.handle(FetchRequest("orders", 0, 0), 0)
+    answer = broker.handle(FetchRequest.single("orders", 0, 0), 0).partitions[0]
     assert answer.error_code == UnknownServerError.error_code and "IndexError: list index out of range" in answer.error_message
     assert broker.drain_events()[-1] == ("fetch.error", {"topic": "orders", "partition": 0, "error": "IndexError"})
     assert broker.handle(ListOffsetsRequest("orders", 0, -1), 0).offset == 1
@@ -118,9 +118,9 @@ def test_fetch_partition_max_bytes_gives_whole_batches_and_at_least_one() -> Non
     for value in (b"a", b"b", b"c"):
         produce(broker, 0, value, value)
     one_batch = broker.logs[("orders", 0)].segments[0].batch_sizes[0]
-    first = broker.handle(FetchRequest("orders", 0, 0, partition_max_bytes=1), 0)
+    first = broker.handle(FetchRequest.single("orders", 0, 0, partition_max_bytes=1), 0).partitions[0]
     assert [r.offset for r in first.records] == [0, 1]  # KIP-74: the first batch even if bigger than the limit
-    two = broker.handle(FetchRequest("orders", 0, 1, partition_max_bytes=2 * one_batch), 0)
+    two = broker.handle(FetchRequest.single("orders", 0, 1, partition_max_bytes=2 * one_batch), 0).partitions[0]
     assert [r.offset for r in two.records] == [1, 2, 3]
 
 
