@@ -235,7 +235,11 @@ class EmbeddedCluster:
         self.sim = Simulator(seed)
         self.network = Network(self.sim)
         self.network.set_default(latency_ms=latency_ms)
-        self.config = BrokerConfig(broker_config)
+        settings = dict(broker_config or {})
+        # Kafka's single-broker quickstart (config/server.properties) sets this to 1; the default (3)
+        # would leave __consumer_offsets uncreatable on a 1- or 2-broker cluster.
+        settings.setdefault("offsets.topic.replication.factor", min(3, brokers))
+        self.config = BrokerConfig(settings)
         self.partitioner: Partitioner = partitioner or partition_for_key
         self.sticky = UniformStickyPartitioner(self.sim.rng("partitioner"))
         broker_ids = list(range(brokers))
@@ -414,6 +418,20 @@ class EmbeddedCluster:
         ``seams``: ``accumulator_class=`` / ``partitioner_class=`` plug in other implementations.
         """
         return _producer_for(self, config, key_serializer, value_serializer, seams)
+
+    def consumer(self, config: Mapping[str, Any] | None = None, key_deserializer: Any = None, value_deserializer: Any = None,
+                 name: str | None = None, **seams: Any):
+        """A KafkaConsumer client node on this cluster's network (chapter 04), bootstrapping from broker 0.
+
+        ``seams``: ``assignor=fn(strategy, partitions_per_topic, subscriptions, owned)`` plugs in another assignor.
+        """
+        from kafkalab.consumer.consumer import KafkaConsumer
+
+        self._consumers = getattr(self, "_consumers", 0) + 1
+        return KafkaConsumer(
+            name or f"consumer-{self._consumers}", self.sim, self.network, broker_node_id(0), config,
+            key_deserializer=key_deserializer, value_deserializer=value_deserializer, broker_node_name=broker_node_id, **seams,
+        )
 
     # -- faults ---------------------------------------------------------------------------------
     def crash_broker(self, broker_id: int) -> None:

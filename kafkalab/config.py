@@ -21,7 +21,11 @@ an internal key (``internal.segment.bytes``, "for testing only"); the simulator 
 retention with a handful of records. :data:`KAFKA_MIN_SEGMENT_BYTES` is Kafka's floor.
 
 ``cleanup.policy=compact`` is a real Kafka value, declared here, but the log does not compact yet:
-a topic asking for it is a clear ConfigError, not a silent ``delete``.
+a topic asking for it is a clear ConfigError, not a silent ``delete``. The one exception is the
+internal ``__consumer_offsets`` topic, which Kafka creates compacted: it is accepted there
+(``internal=True``), and such a log is never deleted by retention (UnifiedLog only applies
+retention when the policy includes ``delete``); it keeps every record instead of only the newest
+per key, which changes its size but not what the group coordinator reads back.
 
 Kafka: org.apache.kafka.common.config.ConfigDef (define, Range.atLeast, ValidString.in, Importance),
 org.apache.kafka.common.config.TopicConfig (key names), org.apache.kafka.storage.internals.log.LogConfig
@@ -38,6 +42,7 @@ from typing import Any, Callable, Mapping
 from kafkalab.errors import ConfigError
 
 COURSE_MIN_SEGMENT_BYTES = 100
+INTERNAL_TOPICS = frozenset({"__consumer_offsets", "__transaction_state"})  # org.apache.kafka.common.internals.Topic
 KAFKA_MIN_SEGMENT_BYTES = 1024 * 1024
 
 
@@ -162,12 +167,13 @@ def _parse_all(values: Mapping[str, Any], known: Mapping[str, ConfigKey], kind: 
 class TopicConfig:
     """A topic's configuration: explicit overrides on top of the broker's (or Kafka's) defaults."""
 
-    def __init__(self, overrides: Mapping[str, Any] | None = None, defaults: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, overrides: Mapping[str, Any] | None = None, defaults: Mapping[str, Any] | None = None,
+                 internal: bool = False) -> None:
         self.overrides = _parse_all(overrides or {}, TOPIC_CONFIG_KEYS, "topic")
         self._values = {name: key.default for name, key in TOPIC_CONFIG_KEYS.items()}
         self._values.update(defaults or {})
         self._values.update(self.overrides)
-        if self._values["cleanup.policy"] != "delete":
+        if self._values["cleanup.policy"] != "delete" and not internal:
             raise ConfigError(
                 f"cleanup.policy={self._values['cleanup.policy']} is not simulated yet: kafkalab's log implements "
                 "retention by deletion only (compaction is a later chapter)"
@@ -262,5 +268,5 @@ class BrokerConfig:
             millis = self["log.retention.hours"] * 60 * 60 * 1000
         return -1 if millis < 0 else millis
 
-    def topic_config(self, overrides: Mapping[str, Any] | None = None) -> TopicConfig:
-        return TopicConfig(overrides, defaults=self.topic_defaults())
+    def topic_config(self, overrides: Mapping[str, Any] | None = None, internal: bool = False) -> TopicConfig:
+        return TopicConfig(overrides, defaults=self.topic_defaults(), internal=internal)

@@ -47,7 +47,7 @@ from kafkalab.broker.messages import (
     ProduceResponse,
 )
 from kafkalab.broker.producer_state import ProducerIdManager, ProducerStateManager
-from kafkalab.config import BrokerConfig, TopicConfig
+from kafkalab.config import INTERNAL_TOPICS, BrokerConfig, TopicConfig
 from kafkalab.coordinator import OFFSETS_TOPIC, GroupCoordinator
 from kafkalab.coordinator.messages import (
     COORDINATOR_KEY_GROUP,
@@ -163,7 +163,7 @@ class Broker:
         self._try_complete_delayed_fetches(now_ms)
 
     def topic_config(self, topic: str) -> TopicConfig:
-        return self.config.topic_config(self.image.configs.get(topic, {}))
+        return self.config.topic_config(self.image.configs.get(topic, {}), internal=topic in INTERNAL_TOPICS)
 
     # -- request dispatch -----------------------------------------------------------------------
     def handle(self, request: Any, now_ms: int, client: str = "client") -> Any:
@@ -439,6 +439,8 @@ class Broker:
         self.last_retention_check_ms = now_ms
         deleted = 0
         for (topic, partition), log in sorted(self.logs.items()):
+            if "delete" not in self.topic_config(topic)["cleanup.policy"]:
+                continue  # a compacted topic is cleaned, never deleted by age or size
             count = log.delete_retention_breached_segments(now_ms)
             if count:
                 self._event("retention.deleted", topic=topic, partition=partition, segments=count, log_start_offset=log.log_start_offset)

@@ -26,7 +26,7 @@ from kafkalab.broker.messages import (
     PartitionRecord,
     TopicRecord,
 )
-from kafkalab.config import BrokerConfig
+from kafkalab.config import INTERNAL_TOPICS, BrokerConfig
 from kafkalab.errors import (
     ConfigError,
     InvalidConfigurationError,
@@ -91,7 +91,7 @@ class Controller:
                 f"{replication_factor} cannot be reached because only {len(brokers)} broker(s) are registered."
             )
         try:
-            self.config.topic_config(dict(topic.configs))
+            self.config.topic_config(dict(topic.configs), internal=topic.name in INTERNAL_TOPICS)
         except ConfigError as bad:
             raise InvalidConfigurationError(str(bad)) from None
         topic_id = hashlib.sha256(f"{topic.name}:{self._topics_created}".encode()).hexdigest()[:22]

@@ -77,6 +77,7 @@ class Simulator:
         self._rngs: dict[str, random.Random] = {}
         self._invariants: list[tuple[str, Invariant]] = []
         self.events_run = 0
+        self.in_event = False  # True while an event's callback runs: blocking calls must not nest a run
 
     # -- randomness -------------------------------------------------------------------------
     def rng(self, name: str) -> random.Random:
@@ -125,7 +126,11 @@ class Simulator:
         self.now_ms = event.time_ms
         if event.label:
             self.record("timer", None, label=event.label)
-        event.callback(*event.args)
+        self.in_event = True
+        try:
+            event.callback(*event.args)
+        finally:
+            self.in_event = False
         self.events_run += 1
         self.check_invariants()
         return True
