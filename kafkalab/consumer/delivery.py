@@ -1,0 +1,309 @@
+"""Delivery semantics: what a consumer application's *commit strategy* does when it crashes.
+
+A consumer application loops: poll, process each record, commit. Where it commits decides what
+a crash costs:
+
+* **at-most-once** — commit *before* processing. A crash after the commit and before the
+  processing finishes loses those records: the next owner starts after them.
+* **at-least-once** — commit *after* processing. A crash after processing and before the commit
+  repeats those records: the next owner starts from the last commit. No loss, some duplicates.
+* **auto-commit** (``enable.auto.commit=true``, the default) commits, inside ``poll()``, what the
+  *previous* polls returned. With processing done before the next poll, that is at-least-once.
+* **exactly-once** needs the output and the offsets to commit together (transactions) — or an
+  idempotent output; a consumer alone cannot do it.
+
+A strategy here is a function ``strategy(records, process, commit)``: it calls ``process(record)``
+for each record and ``commit()`` (the positions after this poll, as ``commitSync()`` does) or
+``commit(offsets)`` where it wants. :class:`ConsumerApp` runs it on the simulator: each
+``process`` takes simulated time, each commit waits for the broker's answer, and a crash can
+land between any two steps. :func:`check_delivery` compares what was produced with what was
+processed and counts lost, duplicated and reordered records.
+
+Kafka: the "Consumer" section of the Kafka documentation (delivery semantics), KafkaConsumer's
+javadoc ("Manual Offset Control"), KIP-98 (exactly-once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from kafkalab.consumer.consumer import ConsumerRecord
+
+if TYPE_CHECKING:
+    from kafkalab.cluster import EmbeddedCluster
+    from kafkalab.consumer.consumer import KafkaConsumer
+
+TopicPartition = tuple[str, int]
+Process = Callable[[ConsumerRecord], None]
+Commit = Callable[..., None]
+Strategy = Callable[[list[ConsumerRecord], Process, Commit], None]
+
+
+# -- commit strategies ------------------------------------------------------------------------------
+def at_most_once(records: list[ConsumerRecord], process: Process, commit: Commit) -> None:
+    """Commit first, then process: a crash while processing loses the rest of the batch."""
+    commit()
+    for record in records:
+        process(record)
+
+
+def at_least_once(records: list[ConsumerRecord], process: Process, commit: Commit) -> None:
+    """Process every record of the poll, then commit: a crash before the commit repeats them."""
+    # BEGIN EXERCISE ex08_at_least_once
+    for record in records:
+        process(record)
+    commit()
+    # END EXERCISE
+
+
+def never_commit(records: list[ConsumerRecord], process: Process, commit: Commit) -> None:
+    """Process and never commit: nothing is lost, but every restart starts over (auto.offset.reset)."""
+    for record in records:
+        process(record)
+
+
+STRATEGIES: dict[str, Strategy] = {
+    "at-most-once": at_most_once,
+    "at-least-once": at_least_once,
+    "never-commit": never_commit,
+}
+
+
+# -- the history --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Processed:
+    """One record processed by one application instance (its side effect happened)."""
+
+    time_ms: int
+    instance: str
+    topic: str
+    partition: int
+    offset: int
+    value: Any
+
+
+@dataclass
+class DeliveryReport:
+    produced: int
+    processed: int
+    lost: list[tuple[str, int, int]] = field(default_factory=list)
+    duplicated: dict[tuple[str, int, int], int] = field(default_factory=dict)  # (topic, partition, offset) -> extra copies
+    out_of_order: list[tuple[str, int, int]] = field(default_factory=list)
+
+    @property
+    def duplicates(self) -> int:
+        return sum(self.duplicated.values())
+
+    @property
+    def exactly_once(self) -> bool:
+        return not self.lost and not self.duplicated and not self.out_of_order
+
+    def summary(self) -> str:
+        return (f"{self.produced} produced, {self.processed} processed: {len(self.lost)} lost, "
+                f"{self.duplicates} duplicates, {len(self.out_of_order)} out of order")
+
+    def __repr__(self) -> str:
+        return f"DeliveryReport({self.summary()})"
+
+
+def check_delivery(produced: Iterable[tuple[str, int, int]], processed: Iterable[Processed]) -> DeliveryReport:
+    """Compare records produced (topic, partition, offset) with the processing history.
+
+    *lost*: produced, never processed. *duplicated*: processed more than once (count of extra
+    copies). *out of order*: within a partition, a record whose **first** processing came before
+    the first processing of an earlier offset (re-processing after a crash is a duplicate, not a
+    reordering).
+    """
+    produced_set = sorted(set(produced))
+    history = list(processed)
+    counts: dict[tuple[str, int, int], int] = {}
+    first_seen: dict[tuple[str, int, int], int] = {}
+    for index, entry in enumerate(history):
+        key = (entry.topic, entry.partition, entry.offset)
+        counts[key] = counts.get(key, 0) + 1
+        first_seen.setdefault(key, index)
+    report = DeliveryReport(len(produced_set), len(history))
+    report.lost = [key for key in produced_set if key not in counts]
+    report.duplicated = {key: count - 1 for key, count in sorted(counts.items()) if count > 1}
+    by_partition: dict[TopicPartition, list[tuple[int, int]]] = {}
+    for (topic, partition, offset), index in first_seen.items():
+        by_partition.setdefault((topic, partition), []).append((offset, index))
+    for (topic, partition), entries in sorted(by_partition.items()):
+        latest_index = -1
+        for offset, index in sorted(entries):
+            if index < latest_index:
+                report.out_of_order.append((topic, partition, offset))
+            latest_index = max(latest_index, index)
+    return report
+
+
+# -- a consumer application on the simulator -------------------------------------------------------
+class ConsumerApp:
+    """A simulated application: ``poll(0)``, run the strategy step by step with processing time, repeat.
+
+    ``crash()`` kills the process (its consumer stops mid-step: no LeaveGroup, no commit);
+    ``restart()`` starts a fresh consumer with the same configuration (a new member of the group,
+    or the same static member if ``group.instance.id`` is set).
+    """
+
+    def __init__(self, cluster: EmbeddedCluster, name: str, topics: Iterable[str], strategy: Strategy | str = "at-least-once",
+                 config: Mapping[str, Any] | None = None, processing_ms: int = 20, poll_interval_ms: int = 50,
+                 history: list[Processed] | None = None, **consumer_seams: Any) -> None:
+        self.cluster = cluster
+        self.name = name
+        self.topics = tuple(topics)
+        self.strategy: Strategy = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
+        settings = {"group.id": "app", "auto.offset.reset": "earliest", "enable.auto.commit": False}
+        settings.update(config or {})
+        self.config = settings
+        self.processing_ms = processing_ms
+        self.poll_interval_ms = poll_interval_ms
+        self.history: list[Processed] = [] if history is None else history
+        self.consumer_seams = consumer_seams
+        self.incarnation = 0
+        self.consumer: KafkaConsumer | None = None
+        self.errors: list[str] = []
+        self.running = False
+        self.processed = 0  # by every incarnation
+        self.crash_after: int | None = None  # crash right after the n-th record processed (a side effect done)
+        self.on_crash: Callable[[ConsumerApp], None] | None = None
+
+    @property
+    def instance(self) -> str:
+        return f"{self.name}#{self.incarnation}"
+
+    def start(self) -> ConsumerApp:
+        self.incarnation += 1
+        self.consumer = self.cluster.consumer(self.config, name=f"{self.name}-{self.incarnation}", **self.consumer_seams)
+        self.consumer.subscribe(self.topics)
+        self.running = True
+        self.cluster.sim.record("app.start", self.consumer.node_id, strategy=getattr(self.strategy, "__name__", "strategy"))
+        self.consumer.set_timer(0, self._loop)
+        return self
+
+    def crash(self) -> None:
+        """The process dies now, wherever it is in its loop."""
+        if self.consumer is not None and self.running:
+            self.running = False
+            self.consumer.crash()
+
+    def restart(self) -> None:
+        if self.running:
+            raise RuntimeError(f"{self.name} is running; crash or stop it first")
+        self.start()
+
+    def stop(self) -> None:
+        """A clean shutdown: close() commits (with auto-commit) and leaves the group."""
+        if self.consumer is not None and self.running:
+            self.running = False
+            self.consumer.close()
+
+    # -- the loop, as events ------------------------------------------------------------------
+    def _loop(self) -> None:
+        consumer = self.consumer
+        if not self.running or consumer is None or not consumer.alive:
+            return
+        try:
+            records = list(consumer.poll(0))
+        except Exception as error:  # noqa: BLE001 - an application logs and carries on
+            self.errors.append(f"{self.instance}: poll: {error}")
+            consumer.set_timer(self.poll_interval_ms, self._loop)
+            return
+        if not records:
+            consumer.set_timer(self.poll_interval_ms, self._loop)
+            return
+        steps: list[tuple[str, Any]] = []
+        positions = consumer.subscriptions.all_consumed()
+
+        def process(record: ConsumerRecord) -> None:
+            steps.append(("process", record))
+
+        def commit(offsets: Mapping[TopicPartition, int] | None = None) -> None:
+            steps.append(("commit", dict(positions if offsets is None else offsets)))
+
+        try:
+            self.strategy(records, process, commit)
+        except Exception as error:  # noqa: BLE001 - a learner's strategy: report, do not crash the simulation
+            self.errors.append(f"{self.instance}: the strategy raised {type(error).__name__}: {error}")
+            self.running = False
+            return
+        self._run_steps(consumer, steps, 0)
+
+    def _run_steps(self, consumer: KafkaConsumer, steps: list[tuple[str, Any]], index: int) -> None:
+        if not self.running or not consumer.alive:
+            return
+        if index == len(steps):
+            consumer.set_timer(0, self._loop)
+            return
+        kind, payload = steps[index]
+        if kind == "process":
+            def done() -> None:
+                self.history.append(Processed(self.cluster.sim.now_ms, self.instance, payload.topic, payload.partition,
+                                              payload.offset, payload.value))
+                self.processed += 1
+                if self.crash_after is not None and self.processed >= self.crash_after:
+                    self.crash_after = None
+                    self.cluster.sim.record("app.crash", consumer.node_id, after_processed=self.processed)
+                    self.crash()
+                    if self.on_crash is not None:
+                        self.on_crash(self)
+                    return
+                self._run_steps(consumer, steps, index + 1)
+
+            consumer.set_timer(self.processing_ms, done)
+        else:
+            def committed(_offsets: Any, error: Exception | None) -> None:
+                if error is not None:
+                    self.errors.append(f"{self.instance}: commit: {error}")
+                if consumer.alive and self.running:
+                    consumer.set_timer(0, self._run_steps, consumer, steps, index + 1)
+
+            consumer.commit_async(payload, committed)
+
+
+@dataclass
+class DeliveryRun:
+    report: DeliveryReport
+    history: list[Processed]
+    errors: list[str]
+    cluster: Any
+
+
+def run_delivery_scenario(strategy: Strategy | str, seed: int = 0, records: int = 60, partitions: int = 3, consumers: int = 2,
+                          crashes: Iterable[tuple[int, int]] = ((0, 12), (1, 23)), restart_after_ms: int = 1000,
+                          processing_ms: int = 20, config: Mapping[str, Any] | None = None, settle_ms: int = 120_000,
+                          **consumer_seams: Any) -> DeliveryRun:
+    """Produce ``records`` to a topic, run ``consumers`` applications with ``strategy`` in one group,
+    and for each ``(app, n)`` in ``crashes`` crash application ``app`` right after it has processed
+    its ``n``-th record (counting across restarts), restarting it ``restart_after_ms`` later. Let the
+    group settle for ``settle_ms`` and check the history."""
+    from kafkalab.cluster import EmbeddedCluster
+
+    cluster = EmbeddedCluster(seed=seed, brokers=1)
+    cluster.create_topic("events", partitions=partitions)
+    produced = [cluster.produce("events", f"event-{i}", key=f"key-{i % 7}") for i in range(records)]
+    history: list[Processed] = []
+    settings = {"session.timeout.ms": 10_000, "heartbeat.interval.ms": 1_000, "max.poll.interval.ms": 30_000, "max.poll.records": 5}
+    settings.update(config or {})
+    apps = [ConsumerApp(cluster, f"app-{i}", ["events"], strategy, settings, processing_ms=processing_ms, history=history,
+                        **consumer_seams) for i in range(consumers)]
+    schedule: dict[int, list[int]] = {}
+    for index, after in sorted(crashes):
+        schedule.setdefault(index, []).append(after)
+
+    def arm(app: ConsumerApp) -> None:
+        pending = schedule.get(apps.index(app), [])
+        app.crash_after = pending.pop(0) if pending else None
+
+    def crashed(app: ConsumerApp) -> None:
+        cluster.sim.schedule(restart_after_ms, app.restart, label=f"restart {app.name}")
+        arm(app)
+
+    for app in apps:
+        app.on_crash = crashed
+        arm(app)
+        app.start()
+    cluster.advance(settle_ms)
+    report = check_delivery([(r.topic, r.partition, r.offset) for r in produced], history)
+    return DeliveryRun(report, history, [e for app in apps for e in app.errors], cluster)
