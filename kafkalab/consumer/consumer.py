@@ -865,7 +865,11 @@ class KafkaConsumer(Node):
         self._buffer = [(p, r) for p, r in self._buffer if p != tp]
 
     def _has_work_for_poll(self) -> bool:
-        return bool(self._buffer) or self._pending_error is not None or self._pending_assignment is not None
+        """Something only the application's thread (poll) can do: return records, raise, apply an assignment, (re)join."""
+        must_join = (self.subscriptions.subscription_type == SubscriptionType.AUTO_TOPICS and self.rejoin_needed
+                     and self.coordinator is not None and self.member_state in ("UNJOINED", "STABLE") and not self._commits_in_flight)
+        return (bool(self._buffer) or self._pending_error is not None or self._pending_assignment is not None
+                or self._lost_partitions is not None or must_join)
 
     # == metadata and plumbing =====================================================================
     def _request_metadata(self) -> None:

@@ -147,14 +147,14 @@ class GroupCoordinator:
         return min(deadlines, default=None)
 
     def tick(self, now_ms: int) -> None:
-        """Fire every deadline that has passed, oldest first."""
+        """Fire every deadline that has passed, oldest first, each at its own time."""
         while True:
             due = [(t.deadline_ms, t.sequence, key) for key, t in self._timers.items() if t.deadline_ms <= now_ms]
             if not due:
                 break
             _, _, key = min(due)
             timer = self._timers.pop(key)
-            timer.action(now_ms)
+            timer.action(timer.deadline_ms)  # as if it fired on time, so that a late tick gives the same result
         if self._next_offset_expiry_ms is not None and self._next_offset_expiry_ms <= now_ms:
             self._expire_offsets(now_ms)
             self._next_offset_expiry_ms = now_ms + self.config["offsets.retention.check.interval.ms"]
