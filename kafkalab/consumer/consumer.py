@@ -648,6 +648,7 @@ class KafkaConsumer(Node):
         self._find_coordinator_in_flight = False
         if response.error_code == 0:
             self.coordinator = self.broker_node_name(response.node_id)
+            self._last_heartbeat_ack_ms = self.sim.now_ms  # heartbeat.resetSessionTimeout(): a fresh start with it
             self.sim.record("consumer.coordinator_found", self.node_id, coordinator=self.coordinator)
             self._kick()
         else:
