@@ -30,6 +30,7 @@ SUPPORTED = ("range", "roundrobin")
 
 def range_assign(partitions_per_topic: Mapping[str, int], subscriptions: Mapping[str, Sequence[str]]) -> Assignment:
     """RangeAssignor.assign: contiguous ranges per topic; the first members get the remainder."""
+    # BEGIN EXERCISE ex07_assignors
     assignment: Assignment = {member: [] for member in subscriptions}
     for topic in sorted(partitions_per_topic):
         members = sorted(member for member, topics in subscriptions.items() if topic in topics)
@@ -42,10 +43,12 @@ def range_assign(partitions_per_topic: Mapping[str, int], subscriptions: Mapping
             length = per_member + (1 if index < extra else 0)
             assignment[member] += [(topic, partition) for partition in range(start, start + length)]
     return assignment
+    # END EXERCISE
 
 
 def roundrobin_assign(partitions_per_topic: Mapping[str, int], subscriptions: Mapping[str, Sequence[str]]) -> Assignment:
     """RoundRobinAssignor.assign: deal sorted partitions to sorted members, skipping the unsubscribed."""
+    # BEGIN EXERCISE ex07_assignors
     assignment: Assignment = {member: [] for member in subscriptions}
     members = sorted(subscriptions)
     if not members:
@@ -60,6 +63,7 @@ def roundrobin_assign(partitions_per_topic: Mapping[str, int], subscriptions: Ma
             assignment[members[position % len(members)]].append((topic, partition))
             position += 1
     return assignment
+    # END EXERCISE
 
 
 def assign(

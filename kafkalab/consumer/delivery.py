@@ -49,7 +49,7 @@ def at_most_once(records: list[ConsumerRecord], process: Process, commit: Commit
 
 
 def at_least_once(records: list[ConsumerRecord], process: Process, commit: Commit) -> None:
-    """Process every record of the poll, then commit: a crash before the commit repeats them."""
+    """Handle one poll's records so that a crash never loses one, and repeats at most this poll's records."""
     # BEGIN EXERCISE ex08_at_least_once
     for record in records:
         process(record)
@@ -149,13 +149,19 @@ class ConsumerApp:
 
     def __init__(self, cluster: EmbeddedCluster, name: str, topics: Iterable[str], strategy: Strategy | str = "at-least-once",
                  config: Mapping[str, Any] | None = None, processing_ms: int = 20, poll_interval_ms: int = 50,
-                 history: list[Processed] | None = None, **consumer_seams: Any) -> None:
+                 history: list[Processed] | None = None, strict: bool = False, **consumer_seams: Any) -> None:
+        """``strict``: an exception in the strategy stops the simulation (graders); otherwise it is logged in ``errors``."""
         self.cluster = cluster
+        self.strict = strict
         self.name = name
         self.topics = tuple(topics)
-        self.strategy: Strategy = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
         settings = {"group.id": "app", "auto.offset.reset": "earliest", "enable.auto.commit": False}
         settings.update(config or {})
+        if strategy == "auto-commit":  # enable.auto.commit: poll() commits what the previous polls returned
+            strategy, settings["enable.auto.commit"] = never_commit, True
+        if isinstance(strategy, str) and strategy not in STRATEGIES:
+            raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join([*STRATEGIES, 'auto-commit'])} or a function")
+        self.strategy: Strategy = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
         self.config = settings
         self.processing_ms = processing_ms
         self.poll_interval_ms = poll_interval_ms
@@ -225,6 +231,8 @@ class ConsumerApp:
         try:
             self.strategy(records, process, commit)
         except Exception as error:  # noqa: BLE001 - a learner's strategy: report, do not crash the simulation
+            if self.strict:
+                raise
             self.errors.append(f"{self.instance}: the strategy raised {type(error).__name__}: {error}")
             self.running = False
             return
@@ -273,7 +281,7 @@ class DeliveryRun:
 def run_delivery_scenario(strategy: Strategy | str, seed: int = 0, records: int = 60, partitions: int = 3, consumers: int = 2,
                           crashes: Iterable[tuple[int, int]] = ((0, 12), (1, 23)), restart_after_ms: int = 1000,
                           processing_ms: int = 20, config: Mapping[str, Any] | None = None, settle_ms: int = 120_000,
-                          **consumer_seams: Any) -> DeliveryRun:
+                          strict: bool = False, **consumer_seams: Any) -> DeliveryRun:
     """Produce ``records`` to a topic, run ``consumers`` applications with ``strategy`` in one group,
     and for each ``(app, n)`` in ``crashes`` crash application ``app`` right after it has processed
     its ``n``-th record (counting across restarts), restarting it ``restart_after_ms`` later. Let the
@@ -287,7 +295,7 @@ def run_delivery_scenario(strategy: Strategy | str, seed: int = 0, records: int 
     settings = {"session.timeout.ms": 10_000, "heartbeat.interval.ms": 1_000, "max.poll.interval.ms": 30_000, "max.poll.records": 5}
     settings.update(config or {})
     apps = [ConsumerApp(cluster, f"app-{i}", ["events"], strategy, settings, processing_ms=processing_ms, history=history,
-                        **consumer_seams) for i in range(consumers)]
+                        strict=strict, **consumer_seams) for i in range(consumers)]
     schedule: dict[int, list[int]] = {}
     for index, after in sorted(crashes):
         schedule.setdefault(index, []).append(after)

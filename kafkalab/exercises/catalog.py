@@ -116,6 +116,35 @@ EXERCISES += (
     ),
 )
 
+EXERCISES += (
+    Exercise(
+        id="ex07_assignors",
+        title="Partition assignors: range and round robin",
+        notebook="notebooks/04-consumers-and-groups.ipynb",
+        module="kafkalab.consumer.assignors",
+        symbols=("range_assign", "roundrobin_assign"),
+        summary=(
+            "Write range_assign (per topic, contiguous ranges to the sorted subscribed members; the first "
+            "partitions % members get one more) and roundrobin_assign (all subscribed partitions, sorted, dealt "
+            "to the sorted members in turn, skipping members not subscribed to the topic). Every member id "
+            "appears in the result."
+        ),
+        points=10,
+    ),
+    Exercise(
+        id="ex08_at_least_once",
+        title="A commit strategy that loses nothing when the consumer crashes",
+        notebook="notebooks/04-consumers-and-groups.ipynb",
+        module="kafkalab.consumer.delivery",
+        symbols=("at_least_once",),
+        summary=(
+            "Write at_least_once(records, process, commit): the order of processing and committing that "
+            "never loses a record when the application crashes, and repeats at most one poll's records."
+        ),
+        points=10,
+    ),
+)
+
 EXERCISES_BY_ID = {exercise.id: exercise for exercise in EXERCISES}
 
 
