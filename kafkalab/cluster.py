@@ -46,6 +46,8 @@ from kafkalab.broker.messages import (
 )
 from kafkalab.config import BrokerConfig
 from kafkalab.coordinator import OFFSETS_TOPIC
+from kafkalab.coordinator.transaction_coordinator import TRANSACTION_STATE_TOPIC
+from kafkalab.coordinator.transaction_messages import WriteTxnMarkersResponse
 from kafkalab.errors import KafkaError, LeaderNotAvailableError, RequestTimedOutError, UnknownTopicOrPartitionError, error_for_code
 from kafkalab.log import StoredRecord
 from kafkalab.partitioner import UniformStickyPartitioner, partition_for_key
@@ -101,6 +103,8 @@ class BrokerNode(Node):
         elif isinstance(message, CreateTopicsResponse):  # the answer to the broker's own CreateTopics
             for result in message.topics:
                 self.broker.on_create_topic_result(result.name, result.error_code, result.error_message)
+        elif isinstance(message, WriteTxnMarkersResponse):  # a leader wrote our transaction markers
+            self.broker.on_write_txn_markers_response(message, self.sim.now_ms)
         else:
             response = self.broker.handle(message, self.sim.now_ms, src)
             if response is not None:
@@ -116,8 +120,12 @@ class BrokerNode(Node):
         """Send parked responses that completed, the broker's own requests, trace events; re-arm the wake-up."""
         for client, response in self.broker.take_responses():
             self.send(client, response)
-        for topic in self.broker.take_effects():
-            self.send(CONTROLLER_NODE, CreateTopicsRequest((topic,)))
+        for effect in self.broker.take_effects():
+            if isinstance(effect, tuple):  # (broker id, request) from the transaction coordinator
+                broker_id, request = effect
+                self.send(broker_node_id(broker_id), request)
+            else:
+                self.send(CONTROLLER_NODE, CreateTopicsRequest((effect,)))
         self._flush_events()
         deadline = self.broker.next_deadline_ms()
         if deadline != self._wakeup_at:
@@ -135,6 +143,7 @@ class BrokerNode(Node):
         from the log and its snapshots on restart, so that survives here too. What lived only in
         memory is gone: groups, parked requests (their clients will time out and retry)."""
         self.broker.group_coordinator.forget_everything()
+        self.broker.transaction_coordinator.forget_everything()
         self.broker.delayed_fetches.clear()
         self.broker.take_responses()
         self._wakeup = self._wakeup_at = None
@@ -144,6 +153,7 @@ class BrokerNode(Node):
         as the broker would fetch it again from the controller)."""
         self.broker.logs.clear()
         self.broker.producer_states.clear()
+        self.broker.transactions.clear()
 
     def on_restart(self) -> None:
         # In-memory logs need no recovery (on-disk storage, issue 7, will validate and truncate);
@@ -155,10 +165,11 @@ class BrokerNode(Node):
                     self.broker.logs[(topic, record.partition_id)] = self.broker.log_factory(
                         topic, record.partition_id, self.broker.topic_config(topic), self.sim.now_ms
                     )
-        for record in sorted(self.broker.image.partitions.get(OFFSETS_TOPIC, {}).values(), key=lambda r: r.partition_id):
-            if record.leader == self.broker.broker_id:
-                self.broker.load_coordinator_partition(record.partition_id, self.sim.now_ms)
-        self._flush_events()
+        for topic in (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC):
+            for record in sorted(self.broker.image.partitions.get(topic, {}).values(), key=lambda r: r.partition_id):
+                if record.leader == self.broker.broker_id:
+                    self.broker.load_coordinator_partition(topic, record.partition_id, self.sim.now_ms)
+        self._after_work()
 
 
 class ControllerNode(Node):
@@ -239,6 +250,7 @@ class EmbeddedCluster:
         # Kafka's single-broker quickstart (config/server.properties) sets this to 1; the default (3)
         # would leave __consumer_offsets uncreatable on a 1- or 2-broker cluster.
         settings.setdefault("offsets.topic.replication.factor", min(3, brokers))
+        settings.setdefault("transaction.state.log.replication.factor", min(3, brokers))
         self.config = BrokerConfig(settings)
         self.partitioner: Partitioner = partitioner or partition_for_key
         self.sticky = UniformStickyPartitioner(self.sim.rng("partitioner"))

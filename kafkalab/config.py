@@ -144,6 +144,12 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = {
         ConfigKey("group.min.session.timeout.ms", int, 6000, "Smallest session.timeout.ms a member may ask for.", at_least(0)),
         ConfigKey("group.max.session.timeout.ms", int, 1_800_000, "Largest session.timeout.ms a member may ask for.", at_least(0)),
         ConfigKey("group.max.size", int, 2**31 - 1, "Most members a group may have.", at_least(1)),
+        # the transaction coordinator (TransactionStateManagerConfig, TransactionLogConfig)
+        ConfigKey("transaction.state.log.num.partitions", int, 50, "Partitions of __transaction_state.", at_least(1), importance="high"),
+        ConfigKey("transaction.state.log.replication.factor", int, 3, "Replication factor of __transaction_state.", at_least(1), importance="high"),
+        ConfigKey("transaction.state.log.segment.bytes", int, 100 * 1024 * 1024, "segment.bytes of __transaction_state.", at_least(COURSE_MIN_SEGMENT_BYTES), importance="high"),
+        ConfigKey("transaction.max.timeout.ms", int, 900_000, "Largest transaction.timeout.ms a producer may ask for.", at_least(1), importance="high"),
+        ConfigKey("transaction.abort.timed.out.transaction.cleanup.interval.ms", int, 10_000, "How often the coordinator aborts transactions open longer than their timeout.", at_least(1)),
     ]
 }
 

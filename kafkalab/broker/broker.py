@@ -51,11 +51,23 @@ from kafkalab.config import INTERNAL_TOPICS, BrokerConfig, TopicConfig
 from kafkalab.coordinator import OFFSETS_TOPIC, GroupCoordinator
 from kafkalab.coordinator.messages import (
     COORDINATOR_KEY_GROUP,
+    COORDINATOR_KEY_TRANSACTION,
     GROUP_REQUESTS,
     FindCoordinatorRequest,
     FindCoordinatorResponse,
 )
 from kafkalab.coordinator.group_coordinator import error_response as group_error_response
+from kafkalab.coordinator.transaction_coordinator import (
+    TRANSACTION_STATE_TOPIC,
+    TransactionCoordinator,
+    is_transaction_request,
+)
+from kafkalab.coordinator.transaction_messages import (
+    TxnOffsetCommitRequest,
+    WriteTxnMarkersRequest,
+    WriteTxnMarkersResponse,
+)
+from kafkalab.broker.transactions import PartitionTransactions, control_record_key, control_record_value
 from kafkalab.errors import (
     CoordinatorNotAvailableError,
     InvalidRequestError,
@@ -128,10 +140,13 @@ class Broker:
         self.events: list[tuple[str, dict[str, Any]]] = []  # what happened, for the driver's trace
         self.uuid_rng = uuid_rng or random.Random(f"broker-{broker_id}")
         self.group_coordinator = GroupCoordinator(self.config, self._new_uuid, self._append_coordinator_records, self._event)
+        self.transaction_coordinator = TransactionCoordinator(
+            self.config, self.producer_ids.generate, self._append_transaction_records, self._leader_id_of, self._event)
+        self.transactions: dict[tuple[str, int], PartitionTransactions] = {}  # per partition led here
         self.delayed_fetches: list[_DelayedFetch] = []  # the fetch purgatory
         self._outbox: list[tuple[str, Any]] = []  # responses to parked requests, as (client, response)
         self.effects: list[Any] = []  # requests the broker itself sends (e.g. CreateTopics for __consumer_offsets)
-        self._offsets_topic_requested = False
+        self._internal_topics_requested: set[str] = set()
 
     # -- metadata -------------------------------------------------------------------------------
     def apply_metadata(self, records: Sequence[MetadataRecord], now_ms: int) -> None:
@@ -143,23 +158,40 @@ class Broker:
                 if key not in self.logs:
                     self.logs[key] = self.log_factory(record.topic, record.partition_id, self.topic_config(record.topic), now_ms)
                     self._event("log.created", topic=record.topic, partition=record.partition_id)
-                if record.topic == OFFSETS_TOPIC:
-                    self.load_coordinator_partition(record.partition_id, now_ms)
+                if record.topic in (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC):
+                    self.load_coordinator_partition(record.topic, record.partition_id, now_ms)
             elif isinstance(record, PartitionRecord) and record.topic == OFFSETS_TOPIC:
                 self.group_coordinator.unload_partition(record.partition_id)
 
-    def load_coordinator_partition(self, partition: int, now_ms: int) -> None:
-        """Become the coordinator of the groups of one __consumer_offsets partition: replay its log."""
-        log = self.logs[(OFFSETS_TOPIC, partition)]
-        records = [(r.key, r.value) for r in log.read(log.log_start_offset)]
-        self.group_coordinator.load_partition(partition, records, now_ms)
+    def load_coordinator_partition(self, topic: str, partition: int, now_ms: int) -> None:
+        """Become the coordinator of one partition of __consumer_offsets (groups) or
+        __transaction_state (transactional ids): replay its log."""
+        log = self.logs[(topic, partition)]
+        records = self.partition_transactions(topic, partition).annotate(log.read(log.log_start_offset))
+        if topic == OFFSETS_TOPIC:
+            self.group_coordinator.load_partition(partition, records, now_ms)
+        else:
+            self.transaction_coordinator.load_partition(partition, [(r.key, r.value) for r in records], now_ms)
+
+    def partition_transactions(self, topic: str, partition: int) -> PartitionTransactions:
+        return self.transactions.setdefault((topic, partition), PartitionTransactions())
+
+    def _leader_id_of(self, tp: tuple[str, int]) -> int:
+        record = self.image.partitions.get(tp[0], {}).get(tp[1])
+        return -1 if record is None else record.leader
+
+    def _append_transaction_records(self, partition: int, records: list[tuple[bytes, bytes | None]], now_ms: int) -> None:
+        log = self.leader_log(TRANSACTION_STATE_TOPIC, partition)
+        log.append([Record(key, value, (), now_ms) for key, value in records], now_ms)
 
     def _new_uuid(self) -> str:
         return str(uuid.UUID(int=self.uuid_rng.getrandbits(128), version=4))
 
-    def _append_coordinator_records(self, partition: int, records: list[tuple[bytes, bytes | None]], now_ms: int) -> None:
+    def _append_coordinator_records(self, partition: int, records: list[tuple[bytes, bytes | None]], now_ms: int,
+                                     producer_id: int = -1, transactional: bool = False) -> None:
         log = self.leader_log(OFFSETS_TOPIC, partition)
-        log.append([Record(key, value, (), now_ms) for key, value in records], now_ms)
+        info = log.append([Record(key, value, (), now_ms) for key, value in records], now_ms)
+        self.partition_transactions(OFFSETS_TOPIC, partition).on_append(info.first_offset, info.last_offset, producer_id, transactional)
         self._try_complete_delayed_fetches(now_ms)
 
     def topic_config(self, topic: str) -> TopicConfig:
@@ -175,7 +207,12 @@ class Broker:
         learner's log raising a bug) becomes UNKNOWN_SERVER_ERROR for that request, and the
         broker carries on.
         """
-        if isinstance(request, GROUP_REQUESTS):
+        if is_transaction_request(request):
+            try:
+                return self.transaction_coordinator.handle(request, now_ms)
+            except Exception as crash:  # noqa: BLE001 - reported to the client, not swallowed
+                return self.error_response(request, UnknownServerError.error_code, type(crash).__name__, f"{type(crash).__name__}: {crash}")
+        if isinstance(request, (GROUP_REQUESTS, TxnOffsetCommitRequest)):
             try:
                 return self.group_coordinator.handle(request, client, now_ms)
             except Exception as crash:  # noqa: BLE001 - reported to the client, not swallowed
@@ -189,6 +226,7 @@ class Broker:
             MetadataRequest: self.handle_metadata,
             ProduceRequest: self.handle_produce,
             FindCoordinatorRequest: self.handle_find_coordinator,
+            WriteTxnMarkersRequest: self.handle_write_txn_markers,
             ListOffsetsRequest: self.handle_list_offsets,
             DeleteRecordsRequest: self.handle_delete_records,
             InitProducerIdRequest: self.handle_init_producer_id,
@@ -218,6 +256,11 @@ class Broker:
             return InitProducerIdResponse(error_code=error_code, correlation_id=request.correlation_id)
         if isinstance(request, FindCoordinatorRequest):
             return FindCoordinatorResponse(error_code, message, correlation_id=request.correlation_id)
+        if isinstance(request, WriteTxnMarkersRequest):
+            return WriteTxnMarkersResponse(tuple((m.producer_id, t, p, error_code) for m in request.markers for t, p in m.partitions),
+                                           error_code, message, request.correlation_id)
+        if is_transaction_request(request) or isinstance(request, TxnOffsetCommitRequest):
+            return _error_like(request, error_code, message)
         if isinstance(request, FetchRequest):
             for p in request.partitions:
                 self._event("fetch.error", topic=p.topic, partition=p.partition, error=error_name)
@@ -271,6 +314,8 @@ class Broker:
                 return PartitionProduceResponse(data.topic, data.partition, base_offset=duplicate.first_offset, log_start_offset=log.log_start_offset)
             info = log.append(list(data.records.records), now_ms, data.records.compression)
             state.update(data.records, info.first_offset, info.last_offset)
+            self.partition_transactions(data.topic, data.partition).on_append(
+                info.first_offset, info.last_offset, data.records.producer_id, data.records.is_transactional)
         except KafkaError as error:
             self._event("produce.error", topic=data.topic, partition=data.partition, error=error.error_name)
             return PartitionProduceResponse(data.topic, data.partition, error.error_code, str(error))
@@ -286,7 +331,7 @@ class Broker:
         )
 
     def handle_init_producer_id(self, request: InitProducerIdRequest, now_ms: int) -> InitProducerIdResponse:
-        """A new producer id, epoch 0 (transactions, which reuse ids and bump epochs, come later)."""
+        """An idempotent producer's new producer id, epoch 0 (a transactional one goes to its transaction coordinator)."""
         producer_id = self.producer_ids.generate()
         self._event("init_producer_id", producer_id=producer_id)
         return InitProducerIdResponse(producer_id=producer_id, producer_epoch=0, correlation_id=request.correlation_id)
@@ -308,7 +353,7 @@ class Broker:
         budget = request.max_bytes
         for wanted in request.partitions:
             try:
-                results.append(self._read_partition(wanted, budget if results else None))
+                results.append(self._read_partition(wanted, budget if results else None, request.isolation_level == 1))
             except KafkaError as error:
                 self._event("fetch.error", topic=wanted.topic, partition=wanted.partition, error=error.error_name)
                 results.append(FetchPartitionResponse(wanted.topic, wanted.partition, error.error_code, str(error)))
@@ -320,7 +365,7 @@ class Broker:
             budget -= sum(_record_bytes(r) for r in results[-1].records)
         return FetchResponse(tuple(results), correlation_id=request.correlation_id)
 
-    def _read_partition(self, wanted: FetchPartition, request_budget: int | None) -> FetchPartitionResponse:
+    def _read_partition(self, wanted: FetchPartition, request_budget: int | None, read_committed: bool = False) -> FetchPartitionResponse:
         log = self.leader_log(wanted.topic, wanted.partition)
         max_bytes = wanted.partition_max_bytes
         if request_budget is not None:  # fetch.max.bytes: the first partition always gets at least one batch
@@ -331,9 +376,17 @@ class Broker:
             records = log.read(wanted.fetch_offset, wanted.max_records)
         else:
             records = log.read(wanted.fetch_offset, wanted.max_records, max_bytes)
+        transactions = self.transactions.get((wanted.topic, wanted.partition))
+        stable = log.log_end_offset if transactions is None else transactions.last_stable_offset(log.log_end_offset)
+        aborted: tuple = ()
+        if transactions is not None:
+            records = transactions.annotate(records)
+            if read_committed:  # never beyond the last stable offset; say which ranges were aborted
+                records = [r for r in records if r.offset < stable]
+                aborted = transactions.aborted_between(wanted.fetch_offset, stable)
         return FetchPartitionResponse(
-            wanted.topic, wanted.partition, high_watermark=log.log_end_offset, last_stable_offset=log.log_end_offset,
-            log_start_offset=log.log_start_offset, records=tuple(records),
+            wanted.topic, wanted.partition, high_watermark=log.log_end_offset, last_stable_offset=stable,
+            log_start_offset=log.log_start_offset, records=tuple(records), aborted_transactions=aborted,
         )
 
     def _try_complete_delayed_fetches(self, now_ms: int, expire: bool = False) -> None:
@@ -348,36 +401,79 @@ class Broker:
         self.delayed_fetches = still_waiting
 
     def handle_find_coordinator(self, request: FindCoordinatorRequest, now_ms: int) -> FindCoordinatorResponse:
-        """The broker leading the key's __consumer_offsets partition; the topic is created on first use."""
-        if request.key_type != COORDINATOR_KEY_GROUP:
-            raise InvalidRequestError(f"coordinator key type {request.key_type} is not supported yet (0 = group)")
+        """The broker leading the key's partition of __consumer_offsets (groups) or __transaction_state
+        (transactional ids); the internal topic is created on first use."""
+        if request.key_type not in (COORDINATOR_KEY_GROUP, COORDINATOR_KEY_TRANSACTION):
+            raise InvalidRequestError(f"coordinator key type {request.key_type} is not supported (0 = group, 1 = transaction)")
         if not request.key:
-            raise InvalidRequestError("the group id is empty")
-        partitions = self.image.partitions.get(OFFSETS_TOPIC)
+            raise InvalidRequestError("the group id (or transactional id) is empty")
+        if request.key_type == COORDINATOR_KEY_GROUP:
+            topic, partition = OFFSETS_TOPIC, self.group_coordinator.partition_for(request.key)
+        else:
+            topic, partition = TRANSACTION_STATE_TOPIC, self.transaction_coordinator.partition_for(request.key)
+        partitions = self.image.partitions.get(topic)
         if not partitions:
-            self._request_offsets_topic()
-            raise CoordinatorNotAvailableError(f"{OFFSETS_TOPIC} does not exist yet; the broker asked the controller to create it")
-        leader = partitions[self.group_coordinator.partition_for(request.key)].leader
+            self._request_internal_topic(topic)
+            raise CoordinatorNotAvailableError(f"{topic} does not exist yet; the broker asked the controller to create it")
+        leader = partitions[partition].leader
         if leader < 0:
-            raise CoordinatorNotAvailableError(f"{OFFSETS_TOPIC}-{self.group_coordinator.partition_for(request.key)} has no leader")
+            raise CoordinatorNotAvailableError(f"{topic}-{partition} has no leader")
         return FindCoordinatorResponse(node_id=leader, correlation_id=request.correlation_id)
 
     def on_create_topic_result(self, topic: str, error_code: int, error_message: str | None) -> None:
         """The controller's answer to our CreateTopics: on failure, ask again at the next FindCoordinator."""
-        if topic == OFFSETS_TOPIC and error_code not in (0, 36):  # 36: TOPIC_ALREADY_EXISTS
-            self._offsets_topic_requested = False
-            self._event("offsets_topic.create_failed", error=error_message)
+        if error_code not in (0, 36):  # 36: TOPIC_ALREADY_EXISTS
+            self._internal_topics_requested.discard(topic)
+            self._event("internal_topic.create_failed", topic=topic, error=error_message)
 
-    def _request_offsets_topic(self) -> None:
-        """AutoTopicCreationManager: ask the controller for __consumer_offsets (once; the controller answers)."""
-        if self._offsets_topic_requested:
+    def _request_internal_topic(self, topic: str) -> None:
+        """AutoTopicCreationManager: ask the controller for an internal topic (once; the controller answers)."""
+        if topic in self._internal_topics_requested:
             return
-        self._offsets_topic_requested = True
-        configs = (("cleanup.policy", "compact"), ("compression.type", "producer"),
-                   ("segment.bytes", str(self.config["offsets.topic.segment.bytes"])))
-        self.effects.append(CreatableTopic(OFFSETS_TOPIC, self.config["offsets.topic.num.partitions"],
-                                           self.config["offsets.topic.replication.factor"], configs))
-        self._event("offsets_topic.requested", partitions=self.config["offsets.topic.num.partitions"])
+        self._internal_topics_requested.add(topic)
+        if topic == OFFSETS_TOPIC:
+            partitions, replication = self.config["offsets.topic.num.partitions"], self.config["offsets.topic.replication.factor"]
+            segment_bytes = self.config["offsets.topic.segment.bytes"]
+        else:
+            partitions, replication = self.config["transaction.state.log.num.partitions"], self.config["transaction.state.log.replication.factor"]
+            segment_bytes = self.config["transaction.state.log.segment.bytes"]
+        configs = (("cleanup.policy", "compact"), ("compression.type", "producer"), ("segment.bytes", str(segment_bytes)))
+        self.effects.append(CreatableTopic(topic, partitions, replication, configs))
+        self._event("internal_topic.requested", topic=topic, partitions=partitions)
+
+    def handle_write_txn_markers(self, request: WriteTxnMarkersRequest, now_ms: int) -> WriteTxnMarkersResponse:
+        """Append a COMMIT or ABORT control record to each partition (ReplicaManager.appendRecords of a control batch)."""
+        results = []
+        for marker in request.markers:
+            for topic, partition in marker.partitions:
+                try:
+                    log = self.leader_log(topic, partition)
+                    record = Record(control_record_key(marker.committed), control_record_value(marker.coordinator_epoch), (), now_ms)
+                    info = log.append([record], now_ms)
+                except KafkaError as error:
+                    results.append((marker.producer_id, topic, partition, error.error_code))
+                    continue
+                self.partition_transactions(topic, partition).on_marker(marker.producer_id, marker.committed, info.first_offset)
+                state = self.producer_states.get((topic, partition))
+                entry = getattr(state, "producers", {}).get(marker.producer_id) if state is not None else None
+                if entry is not None and marker.producer_epoch > entry.producer_epoch:
+                    entry.producer_epoch = marker.producer_epoch  # the marker carries the fence: older epochs are refused now
+                if topic == OFFSETS_TOPIC:
+                    self.group_coordinator.on_transaction_marker(partition, marker.producer_id, marker.committed, now_ms)
+                self._event("txn.marker", topic=topic, partition=partition, producer_id=marker.producer_id,
+                            commit=marker.committed, offset=info.first_offset)
+                results.append((marker.producer_id, topic, partition, 0))
+        if self.delayed_fetches:
+            self._try_complete_delayed_fetches(now_ms)
+        return WriteTxnMarkersResponse(tuple(results), correlation_id=request.correlation_id)
+
+    def on_write_txn_markers_response(self, response: WriteTxnMarkersResponse, now_ms: int) -> None:
+        """A leader answered our WriteTxnMarkers (we are the transaction coordinator)."""
+        by_producer: dict[int, list[tuple[str, int, int]]] = {}
+        for producer_id, topic, partition, error_code in response.results:
+            by_producer.setdefault(producer_id, []).append((topic, partition, error_code))
+        for producer_id, results in sorted(by_producer.items()):
+            self.transaction_coordinator.on_markers_written(producer_id, results, now_ms)
 
     def handle_list_offsets(self, request: ListOffsetsRequest, now_ms: int) -> ListOffsetsResponse:
         reply = {"topic": request.topic, "partition": request.partition, "correlation_id": request.correlation_id}
@@ -415,15 +511,17 @@ class Broker:
         return out
 
     def take_effects(self) -> list[Any]:
+        """Requests the broker itself sends: CreatableTopic (to the controller) and (broker id, WriteTxnMarkersRequest)."""
         effects, self.effects = self.effects, []
-        return effects
+        return effects + self.transaction_coordinator.take_effects()
 
     def next_deadline_ms(self) -> int | None:
         """When :meth:`tick_requests` next has something to do (a parked fetch or a group timer), if ever."""
         deadlines = [parked.deadline_ms for parked in self.delayed_fetches]
-        coordinator = self.group_coordinator.next_deadline_ms()
-        if coordinator is not None:
-            deadlines.append(coordinator)
+        for coordinator in (self.group_coordinator, self.transaction_coordinator):
+            deadline = coordinator.next_deadline_ms()
+            if deadline is not None:
+                deadlines.append(deadline)
         return min(deadlines, default=None)
 
     def tick_requests(self, now_ms: int) -> None:
@@ -431,6 +529,7 @@ class Broker:
         if self.delayed_fetches:
             self._try_complete_delayed_fetches(now_ms, expire=True)
         self.group_coordinator.tick(now_ms)
+        self.transaction_coordinator.tick(now_ms)
 
     def tick(self, now_ms: int) -> int:
         """Run retention on every log if log.retention.check.interval.ms has passed; segments deleted."""
@@ -453,3 +552,13 @@ class Broker:
     def drain_events(self) -> list[tuple[str, dict[str, Any]]]:
         events, self.events = self.events, []
         return events
+
+
+def _error_like(request: Any, error_code: int, message: str) -> Any:
+    """An error response for a transaction API request."""
+    from kafkalab.coordinator import transaction_messages
+
+    response_type = getattr(transaction_messages, type(request).__name__.replace("Request", "Response"), None)
+    if response_type is None:
+        return InitProducerIdResponse(error_code=error_code, correlation_id=request.correlation_id)
+    return response_type(error_code=error_code, error_message=message, correlation_id=request.correlation_id)

@@ -222,6 +222,7 @@ class FetchPartitionResponse:
     last_stable_offset: int = -1
     log_start_offset: int = -1
     records: tuple[StoredRecord, ...] = ()
+    aborted_transactions: tuple = ()  # AbortedTransaction(producer_id, first_offset, ...) for read_committed
 
 
 @dataclass(frozen=True)

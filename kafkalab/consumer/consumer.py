@@ -53,6 +53,7 @@ from kafkalab.consumer.protocol import (
     encode_assignment,
     encode_subscription,
 )
+from kafkalab.consumer.read_committed import visible_records
 from kafkalab.consumer.subscription_state import FetchState, IllegalStateError, SubscriptionState, SubscriptionType
 from kafkalab.coordinator.messages import (
     UNKNOWN_GENERATION_ID,
@@ -191,8 +192,10 @@ class KafkaConsumer(Node):
         value_deserializer: Any = None,
         broker_node_name: Callable[[int], str] = lambda broker_id: f"broker-{broker_id}",
         assignor: Callable[..., dict[str, list[TopicPartition]]] | None = None,
+        read_committed_filter: Callable[..., list[StoredRecord]] | None = None,
     ) -> None:
-        """``assignor`` is the seam for a learner's assignor: ``fn(strategy, partitions_per_topic, subscriptions, owned)``."""
+        """Seams for a learner's code: ``assignor(strategy, partitions_per_topic, subscriptions, owned)``
+        and ``read_committed_filter(records, aborted_transactions)``."""
         super().__init__(node_id, sim, network)
         self.config = ConsumerConfig(config)
         self.client_id = self.config["client.id"] or node_id
@@ -203,6 +206,7 @@ class KafkaConsumer(Node):
         self.key_deserializer = key_deserializer
         self.value_deserializer = value_deserializer
         self.assign_function = assignor or assignors.assign
+        self.read_committed_filter = read_committed_filter or visible_records
         self.subscriptions = SubscriptionState()
         self.listener: ConsumerRebalanceListener | None = None
         self.metadata: dict[str, dict[int, int]] = {}
@@ -221,7 +225,8 @@ class KafkaConsumer(Node):
         self._heartbeat_timer: Any = None
         self._last_heartbeat_ack_ms = 0
         # positions and fetching
-        self._buffer: list[tuple[TopicPartition, list[StoredRecord]]] = []
+        # fetched, not yet returned: (partition, records to return, the offset after everything fetched)
+        self._buffer: list[tuple[TopicPartition, list[StoredRecord], int]] = []
         self._fetching_nodes: set[str] = set()
         self._offset_fetch_in_flight = False
         self._reset_in_flight: set[TopicPartition] = set()
@@ -384,12 +389,23 @@ class KafkaConsumer(Node):
         for tp in partitions:
             self.subscriptions._state(tuple(tp)).paused = False  # type: ignore[arg-type]
 
+    def group_metadata(self):
+        """The consumer's group and generation, for ``producer.send_offsets_to_transaction`` (KIP-447)."""
+        from kafkalab.producer.transactions import ConsumerGroupMetadata
+
+        if self.group_id is None:
+            raise InvalidGroupIdError("To use the group management or offset commit APIs, you must provide a valid "
+                                      "group.id in the consumer configuration.")
+        return ConsumerGroupMetadata(self.group_id, self.generation_id, self.member_id, self.group_instance_id)
+
     def lag(self) -> dict[TopicPartition, int | None]:
-        """Per assigned partition: high watermark − position, as of the last fetch (None if not known yet)."""
+        """Per assigned partition: high watermark (last stable offset with read_committed) − position, as of the
+        last fetch (None if not known yet)."""
         out: dict[TopicPartition, int | None] = {}
         for tp, state in sorted(self.subscriptions.assignment.items()):
-            known = state.high_watermark is not None and state.position is not None
-            out[tp] = max(0, state.high_watermark - state.position) if known else None  # type: ignore[operator]
+            end = state.last_stable_offset if self.config.read_committed else state.high_watermark  # Kafka: LSO for read_committed
+            known = end is not None and state.position is not None
+            out[tp] = max(0, end - state.position) if known else None  # type: ignore[operator]
         return out
 
     def close(self, timeout_ms: int | None = None) -> None:
@@ -675,7 +691,8 @@ class KafkaConsumer(Node):
                 else:
                     self._offset_fetch_in_flight = True
                     self._send(self.coordinator, "offset_fetch", OffsetFetchRequest(
-                        self.group_id, tuple(sorted(initializing)), correlation_id=self._next_id()), self._on_offset_fetch)
+                        self.group_id, tuple(sorted(initializing)), require_stable=self.config.read_committed,
+                        correlation_id=self._next_id()), self._on_offset_fetch)
             elif self.group_id is None:
                 for tp in initializing:
                     self._reset_by_policy(tp)
@@ -695,6 +712,9 @@ class KafkaConsumer(Node):
             tp = (p.topic, p.partition)
             state = self.subscriptions.assignment.get(tp)
             if state is None or state.fetch_state != FetchState.INITIALIZING:
+                continue
+            if p.error_code:  # UNSTABLE_OFFSET_COMMIT: a transaction holding this offset is not finished; ask again
+                self.set_timer(self.config["retry.backoff.ms"], self._kick)
                 continue
             if p.committed_offset >= 0:
                 self.subscriptions.seek(tp, p.committed_offset)
@@ -786,7 +806,7 @@ class KafkaConsumer(Node):
     # == fetching (Fetcher) ========================================================================
     def _send_fetches(self) -> None:
         """One FetchRequest per leader broker, for its fetchable partitions with nothing buffered."""
-        buffered = {tp for tp, _ in self._buffer}
+        buffered = {tp for tp, _, _ in self._buffer}
         by_node: dict[str, list[FetchPartition]] = {}
         for tp, state in sorted(self.subscriptions.assignment.items()):
             if not state.fetchable or tp in buffered:
@@ -823,22 +843,28 @@ class KafkaConsumer(Node):
                 continue
             state.high_watermark, state.log_start_offset = answer.high_watermark, answer.log_start_offset
             state.last_stable_offset = answer.last_stable_offset
-            records = [r for r in answer.records if r.offset >= (state.position or 0)]
-            if records:
-                self._buffer.append((tp, records))
+            fetched = [r for r in answer.records if r.offset >= (state.position or 0)]
+            if not fetched:
+                continue
+            if self.config.read_committed:
+                visible = self.read_committed_filter(fetched, answer.aborted_transactions)
+            else:
+                visible = [r for r in fetched if not r.is_control]  # markers are never returned
+            # The position moves past markers and aborted records too, not only past what poll() returns.
+            self._buffer.append((tp, list(visible), fetched[-1].offset + 1))
         self._kick()
 
     def _collect(self) -> list[ConsumerRecord]:
         """Take up to max.poll.records from the buffer; each partition's position moves past what is returned."""
         out: list[ConsumerRecord] = []
         budget = self.config["max.poll.records"]
-        kept: list[tuple[TopicPartition, list[StoredRecord]]] = []
-        for tp, records in self._buffer:
+        kept: list[tuple[TopicPartition, list[StoredRecord], int]] = []
+        for tp, records, next_offset in self._buffer:
             state = self.subscriptions.assignment.get(tp)
             if state is None or state.position is None:
                 continue  # revoked or reset since it was fetched
             if state.paused or budget == 0:
-                kept.append((tp, records))
+                kept.append((tp, records, next_offset))
                 continue
             records = [r for r in records if r.offset >= state.position]
             take, rest = records[:budget], records[budget:]
@@ -847,7 +873,9 @@ class KafkaConsumer(Node):
                 state.position = take[-1].offset + 1
             budget -= len(take)
             if rest:
-                kept.append((tp, rest))
+                kept.append((tp, rest, next_offset))
+            else:
+                state.position = max(state.position, next_offset)
         self._buffer = kept
         if out:
             self.sim.record("consumer.poll", self.node_id, records=len(out),
@@ -863,7 +891,7 @@ class KafkaConsumer(Node):
                               getattr(record.timestamp_type, "name", str(record.timestamp_type)), key, value, record.headers)
 
     def _drop_buffered(self, tp: TopicPartition) -> None:
-        self._buffer = [(p, r) for p, r in self._buffer if p != tp]
+        self._buffer = [entry for entry in self._buffer if entry[0] != tp]
 
     def _has_work_for_poll(self) -> bool:
         """Something only the application's thread (poll) can do: return records, raise, apply an assignment, (re)join."""

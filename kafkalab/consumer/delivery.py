@@ -315,3 +315,210 @@ def run_delivery_scenario(strategy: Strategy | str, seed: int = 0, records: int 
     cluster.advance(settle_ms)
     report = check_delivery([(r.topic, r.partition, r.offset) for r in produced], history)
     return DeliveryRun(report, history, [e for app in apps for e in app.errors], cluster)
+
+
+# -- exactly-once: read, process, write — in one transaction ------------------------------------------
+class TransactionalApp:
+    """A read-process-write application (Kafka's exactly-once pattern, KIP-98 / KIP-447).
+
+    Each poll's records are processed into output records **and** the consumed offsets are
+    committed in one producer transaction: ``begin_transaction`` → ``send`` each result →
+    ``send_offsets_to_transaction(positions, consumer.group_metadata())`` → ``commit_transaction``.
+    A crash leaves the transaction open; the restarted instance (same ``transactional.id``) fences
+    the old epoch and the coordinator aborts it, so its outputs are never seen by ``read_committed``
+    readers and its offsets never count. Outputs name their source: ``"<partition>:<offset>:<value>"``.
+    """
+
+    def __init__(self, cluster: EmbeddedCluster, name: str, source: str, sink: str, config: Mapping[str, Any] | None = None,
+                 processing_ms: int = 20, poll_interval_ms: int = 50, strict: bool = False) -> None:
+        self.cluster, self.name, self.source, self.sink = cluster, name, source, sink
+        settings = {"group.id": "eos-app", "auto.offset.reset": "earliest", "enable.auto.commit": False,
+                    "isolation.level": "read_committed"}
+        settings.update(config or {})
+        self.config = settings
+        self.processing_ms, self.poll_interval_ms, self.strict = processing_ms, poll_interval_ms, strict
+        self.incarnation = 0
+        self.consumer: KafkaConsumer | None = None
+        self.producer: Any = None
+        self.running = False
+        self.processed = 0
+        self.crash_after: int | None = None
+        self.on_crash: Callable[[TransactionalApp], None] | None = None
+        self.errors: list[str] = []
+
+    def start(self) -> TransactionalApp:
+        self.incarnation += 1
+        self.consumer = self.cluster.consumer(self.config, name=f"{self.name}-{self.incarnation}")
+        self.consumer.subscribe([self.source])
+        self.producer = self.cluster.producer({"transactional.id": f"{self.name}-txn", "linger.ms": 0})
+        self.running = True
+        self.consumer.set_timer(0, self._init)
+        return self
+
+    def _init(self) -> None:
+        result = self.producer.init_transactions()
+        result.on_done(lambda error: self._loop() if error is None else self._fail(f"init_transactions: {error}"))
+
+    def crash(self) -> None:
+        if self.running and self.consumer is not None:
+            self.running = False
+            self.consumer.crash()
+            self.producer.crash()
+
+    def restart(self) -> None:
+        if not self.running:
+            self.start()
+
+    def _fail(self, message: str) -> None:
+        self.errors.append(f"{self.name}#{self.incarnation}: {message}")
+        if self.running and self.consumer is not None and self.consumer.alive:
+            self.consumer.set_timer(self.poll_interval_ms * 4, self._init if "init" in message else self._loop)
+
+    def _loop(self) -> None:
+        consumer, producer = self.consumer, self.producer
+        if not self.running or consumer is None or not consumer.alive:
+            return
+        records = list(consumer.poll(0))
+        if not records:
+            consumer.set_timer(self.poll_interval_ms, self._loop)
+            return
+        positions = consumer.subscriptions.all_consumed()
+        producer.begin_transaction()
+        self._process(records, 0, positions)
+
+    def _process(self, records: list[ConsumerRecord], index: int, positions: dict[TopicPartition, int]) -> None:
+        consumer, producer = self.consumer, self.producer
+        if not self.running or consumer is None or not consumer.alive:
+            return
+        if index < len(records):
+            def done() -> None:
+                record = records[index]
+                value = record.value.decode() if isinstance(record.value, bytes) else str(record.value)
+                producer.send(self.sink, f"{record.partition}:{record.offset}:{value}", key=record.key)
+                self.processed += 1
+                if self.crash_after is not None and self.processed >= self.crash_after:
+                    self.crash_after = None
+                    self.cluster.sim.record("app.crash", consumer.node_id, after_processed=self.processed)
+                    self.crash()
+                    if self.on_crash is not None:
+                        self.on_crash(self)
+                    return
+                self._process(records, index + 1, positions)
+
+            consumer.set_timer(self.processing_ms, done)
+            return
+        producer.send_offsets_to_transaction(positions, consumer.group_metadata())
+        producer.commit_transaction().on_done(self._committed)
+
+    def _committed(self, error: Exception | None) -> None:
+        if not self.running or self.consumer is None or not self.consumer.alive:
+            return
+        if error is None:
+            self.consumer.set_timer(0, self._loop)
+            return
+        self.errors.append(f"{self.name}#{self.incarnation}: commit_transaction: {error}")
+        if getattr(error, "error_name", "") in ("PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH"):
+            self.running = False  # a newer instance owns the transactional.id: this one must stop
+            return
+        # The group rebalanced under us: abort, rewind to the committed offsets, carry on.
+        self.producer.abort_transaction().on_done(lambda _e: self._rewind())
+
+    def _rewind(self) -> None:
+        consumer = self.consumer
+        if consumer is None or not consumer.alive:
+            return
+        for tp in consumer.assignment():
+            consumer.subscriptions.assignment[tp].position = None
+            consumer.subscriptions.assignment[tp].fetch_state = consumer.subscriptions.assignment[tp].fetch_state.__class__.INITIALIZING
+        consumer._buffer.clear()
+        consumer.set_timer(0, self._loop)
+
+
+def read_outputs(cluster: EmbeddedCluster, topic: str, partitions: int, isolation: str = "read_committed",
+                 **consumer_seams: Any) -> list[ConsumerRecord]:
+    """Everything a fresh consumer with ``isolation`` reads from ``topic`` now."""
+    reader = cluster.consumer({"isolation.level": isolation, "auto.offset.reset": "earliest"}, **consumer_seams)
+    reader.assign([(topic, p) for p in range(partitions)])
+    records: list[ConsumerRecord] = []
+    for _ in range(50):
+        batch = list(reader.poll(700))
+        records += batch
+        if not batch and all(reader.position((topic, p)) >= cluster.list_offsets(topic, p) for p in range(partitions)):
+            break
+    reader.close()
+    return records
+
+
+def outputs_as_history(outputs: Iterable[ConsumerRecord], source: str) -> list[Processed]:
+    """Output records ``"<partition>:<offset>:<value>"`` as a processing history of the source topic."""
+    history = []
+    for record in outputs:
+        text = record.value.decode() if isinstance(record.value, bytes) else str(record.value)
+        partition, offset, value = text.split(":", 2)
+        history.append(Processed(record.timestamp, "output", source, int(partition), int(offset), value))
+    return history
+
+
+def run_exactly_once_scenario(seed: int = 0, records: int = 60, partitions: int = 3, apps: int = 2,
+                              crashes: Iterable[tuple[int, int]] = ((0, 12), (1, 23)), restart_after_ms: int = 1000,
+                              transactional: bool = True, settle_ms: int = 120_000, **reader_seams: Any) -> DeliveryRun:
+    """Read "events", write "results" in transactions, crash apps mid-transaction; check "results"
+    as a read_committed consumer sees it. ``transactional=False`` runs the same loop with plain
+    at-least-once commits, for contrast."""
+    from kafkalab.cluster import EmbeddedCluster
+
+    cluster = EmbeddedCluster(seed=seed, brokers=2)
+    cluster.create_topic("events", partitions=partitions)
+    cluster.create_topic("results", partitions=partitions)
+    produced = [cluster.produce("events", f"event-{i}", key=f"key-{i % 7}") for i in range(records)]
+    settings = {"session.timeout.ms": 10_000, "heartbeat.interval.ms": 1_000, "max.poll.interval.ms": 30_000, "max.poll.records": 5}
+    schedule: dict[int, list[int]] = {}
+    for index, after in sorted(crashes):
+        schedule.setdefault(index, []).append(after)
+    if transactional:
+        runners: list[Any] = [TransactionalApp(cluster, f"app-{i}", "events", "results", settings) for i in range(apps)]
+    else:
+        runners = [_ForwardingApp(cluster, f"app-{i}", settings) for i in range(apps)]
+
+    def arm(app: Any) -> None:
+        pending = schedule.get(runners.index(app), [])
+        app.crash_after = pending.pop(0) if pending else None
+
+    def crashed(app: Any) -> None:
+        cluster.sim.schedule(restart_after_ms, app.restart, label=f"restart {app.name}")
+        arm(app)
+
+    for app in runners:
+        app.on_crash = crashed
+        arm(app)
+        app.start()
+    cluster.advance(settle_ms)
+    outputs = read_outputs(cluster, "results", partitions, **reader_seams)
+    history = outputs_as_history(outputs, "events")
+    report = check_delivery([(r.topic, r.partition, r.offset) for r in produced], history)
+    return DeliveryRun(report, history, [e for app in runners for e in app.errors], cluster)
+
+
+def _ForwardingApp(cluster: EmbeddedCluster, name: str, config: Mapping[str, Any]) -> ConsumerApp:  # noqa: N802
+    """At-least-once read-process-write without transactions: outputs are sent, then offsets committed."""
+    producer_box: list[Any] = []
+
+    def forward(records: list[ConsumerRecord], process: Process, commit: Commit) -> None:
+        for record in records:
+            process(record)
+        commit()
+
+    app = ConsumerApp(cluster, name, ["events"], forward, config)
+    original_run_steps = app._run_steps
+
+    def run_steps(consumer: KafkaConsumer, steps: list[tuple[str, Any]], index: int) -> None:
+        if index < len(steps) and steps[index][0] == "process":
+            if not producer_box or producer_box[0][0] is not consumer:
+                producer_box[:] = [(consumer, cluster.producer({"linger.ms": 0}))]
+            record = steps[index][1]
+            value = record.value.decode() if isinstance(record.value, bytes) else str(record.value)
+            producer_box[0][1].send("results", f"{record.partition}:{record.offset}:{value}", key=record.key)
+        original_run_steps(consumer, steps, index)
+
+    app._run_steps = run_steps  # type: ignore[method-assign]
+    return app

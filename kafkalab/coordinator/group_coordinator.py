@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import kafkalab.coordinator.messages as group_messages
+from kafkalab.coordinator.transaction_messages import TxnOffsetCommitRequest, TxnOffsetCommitResponse
 from kafkalab.config import BrokerConfig
 from kafkalab.coordinator.classic_group import ClassicGroup, ClassicGroupMember, ClassicGroupState, Waiter
 from kafkalab.coordinator.messages import (
@@ -76,12 +77,13 @@ from kafkalab.errors import (
     OffsetMetadataTooLargeError,
     RebalanceInProgressError,
     UnknownMemberIdError,
+    UnstableOffsetCommitError,
 )
 
 S = ClassicGroupState
 NEW_MEMBER_JOIN_TIMEOUT_MS = 5 * 60 * 1000  # GroupCoordinatorConfig.CLASSIC_GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS
 
-AppendRecords = Callable[[int, list[tuple[bytes, bytes | None]], int], None]
+AppendRecords = Callable[..., None]  # (partition, [(key, value)], now_ms, producer_id=-1, transactional=False)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ class GroupCoordinator:
         self._timer_sequence = 0
         self._outbox: list[tuple[str, Any]] = []
         self._next_offset_expiry_ms: int | None = None
+        # Offsets committed inside open transactions (TxnOffsetCommit): producer id -> group -> offsets.
+        self.pending_transactional_offsets: dict[int, dict[str, dict[tuple[str, int], OffsetAndMetadata]]] = {}
 
     # -- driver interface -------------------------------------------------------------------
     def handle(self, request: Any, client: str, now_ms: int) -> Any | None:
@@ -129,6 +133,7 @@ class GroupCoordinator:
             OffsetFetchRequest: self._offset_fetch,
             DescribeGroupsRequest: self._describe_groups,
             ListGroupsRequest: self._list_groups,
+            TxnOffsetCommitRequest: self._txn_offset_commit,
         }
         try:
             return handlers[type(request)](request, client, now_ms)
@@ -163,25 +168,39 @@ class GroupCoordinator:
     def partition_for(self, group_id: str) -> int:
         return partition_for(group_id, self.num_partitions)
 
-    def load_partition(self, partition: int, records: Iterable[tuple[bytes | None, bytes | None]], now_ms: int) -> None:
-        """Become coordinator for one __consumer_offsets partition by replaying its records in order."""
+    def load_partition(self, partition: int, records: Iterable[Any], now_ms: int) -> None:
+        """Become coordinator for one __consumer_offsets partition by replaying its records in order.
+
+        ``records`` are the log's records (with the broker's producer id / transactional / control
+        flags): offsets committed inside a transaction count only once its COMMIT marker follows.
+        """
         self.partitions.add(partition)
         loaded_groups: dict[str, GroupMetadataValue | None] = {}
-        for key_bytes, value_bytes in records:
-            if key_bytes is None:
+        pending: dict[int, list[tuple[OffsetCommitKey, OffsetCommitValue | None]]] = {}
+        for record in records:
+            if getattr(record, "is_control", False):
+                from kafkalab.broker.transactions import parse_control_key
+
+                for key, value in pending.pop(record.producer_id, []) if parse_control_key(record.key) else []:
+                    self._replay_offset(key, value)
+                pending.pop(record.producer_id, None)
                 continue
-            key = decode_key(key_bytes)
-            value = decode_value(key, value_bytes)
+            if record.key is None:
+                continue
+            key = decode_key(record.key)
+            value = decode_value(key, record.value)
             if isinstance(key, OffsetCommitKey):
-                group_offsets = self.offsets.setdefault(key.group, {})
-                if value is None:
-                    group_offsets.pop((key.topic, key.partition), None)
+                if getattr(record, "is_transactional", False):
+                    pending.setdefault(record.producer_id, []).append((key, value))  # type: ignore[arg-type]
                 else:
-                    assert isinstance(value, OffsetCommitValue)
-                    group_offsets[(key.topic, key.partition)] = OffsetAndMetadata(
-                        value.offset, value.leader_epoch, value.metadata, value.commit_timestamp)
+                    self._replay_offset(key, value)  # type: ignore[arg-type]
             else:
                 loaded_groups[key.group] = value  # type: ignore[assignment]
+        for producer_id, entries in sorted(pending.items()):  # still open: they wait for their marker
+            for key, value in entries:
+                if value is not None:
+                    self.pending_transactional_offsets.setdefault(producer_id, {}).setdefault(key.group, {})[(key.topic, key.partition)] = \
+                        OffsetAndMetadata(value.offset, value.leader_epoch, value.metadata, value.commit_timestamp)
         for group_id, value in sorted(loaded_groups.items()):
             if value is None:
                 self.groups.pop(group_id, None)
@@ -194,6 +213,13 @@ class GroupCoordinator:
             self._next_offset_expiry_ms = now_ms + self.config["offsets.retention.check.interval.ms"]
         self._event("coordinator.loaded", partition=partition,
                     groups=sorted(g for g in self.groups if self.partition_for(g) == partition))
+
+    def _replay_offset(self, key: OffsetCommitKey, value: OffsetCommitValue | None) -> None:
+        group_offsets = self.offsets.setdefault(key.group, {})
+        if value is None:
+            group_offsets.pop((key.topic, key.partition), None)
+        else:
+            group_offsets[(key.topic, key.partition)] = OffsetAndMetadata(value.offset, value.leader_epoch, value.metadata, value.commit_timestamp)
 
     def unload_partition(self, partition: int) -> None:
         """Forget the groups of a partition this broker no longer leads (members will find the new coordinator)."""
@@ -212,6 +238,7 @@ class GroupCoordinator:
         self._timers.clear()
         self._outbox.clear()
         self._next_offset_expiry_ms = None
+        self.pending_transactional_offsets.clear()
 
     def _group_from_record(self, group_id: str, value: GroupMetadataValue, now_ms: int) -> ClassicGroup:
         group = ClassicGroup(group_id, generation_id=value.generation, protocol_type=value.protocol_type or None,
@@ -607,6 +634,41 @@ class GroupCoordinator:
                         offsets={f"{p.topic}-{p.partition}": p.committed_offset for p in request.partitions})
         return OffsetCommitResponse(tuple(results), correlation_id=request.correlation_id)
 
+    def _txn_offset_commit(self, request: TxnOffsetCommitRequest, client: str, now_ms: int) -> TxnOffsetCommitResponse:
+        """Offsets committed as part of a producer's transaction: written now, counted at its COMMIT marker."""
+        group = self._group_for(request.group_id, create=True)
+        assert group is not None
+        if group.is_in(S.DEAD):
+            raise CoordinatorNotAvailableError(f"group {group.group_id} is being unloaded")
+        if request.generation_id >= 0 or request.member_id or request.group_instance_id is not None:
+            # KIP-447: the consumer's group metadata fences a zombie that lost its partitions.
+            self._validate_member(group, request.member_id, request.group_instance_id)
+            if request.generation_id != group.generation_id:
+                raise IllegalGenerationError(f"transactional commit from generation {request.generation_id}, group is at {group.generation_id}")
+        records = [(encode_key(OffsetCommitKey(group.group_id, p.topic, p.partition)),
+                    encode_value(OffsetCommitValue(p.committed_offset, p.committed_leader_epoch, p.committed_metadata or "", now_ms)))
+                   for p in request.partitions]
+        self._write(group.group_id, records, now_ms, producer_id=request.producer_id, transactional=True)
+        pending = self.pending_transactional_offsets.setdefault(request.producer_id, {}).setdefault(group.group_id, {})
+        for p in request.partitions:
+            pending[(p.topic, p.partition)] = OffsetAndMetadata(p.committed_offset, p.committed_leader_epoch, p.committed_metadata or "", now_ms)
+        self._event("group.txn_offset_commit", group=group.group_id, producer_id=request.producer_id,
+                    offsets={f"{p.topic}-{p.partition}": p.committed_offset for p in request.partitions})
+        return TxnOffsetCommitResponse(tuple(OffsetCommitPartitionResponse(p.topic, p.partition) for p in request.partitions),
+                                       correlation_id=request.correlation_id)
+
+    def on_transaction_marker(self, partition: int, producer_id: int, committed: bool, now_ms: int) -> None:
+        """A COMMIT marker makes the producer's transactional offsets the group's; ABORT drops them."""
+        groups = self.pending_transactional_offsets.get(producer_id, {})
+        for group_id in sorted(g for g in groups if self.partition_for(g) == partition):
+            offsets = groups.pop(group_id)
+            if committed:
+                self.offsets.setdefault(group_id, {}).update(offsets)
+            self._event("group.txn_offsets_" + ("committed" if committed else "aborted"), group=group_id, producer_id=producer_id,
+                        offsets={f"{t}-{p}": o.offset for (t, p), o in sorted(offsets.items())})
+        if not groups:
+            self.pending_transactional_offsets.pop(producer_id, None)
+
     def _validate_offset_commit(self, group: ClassicGroup, request: OffsetCommitRequest) -> None:
         """ClassicGroup#validateOffsetCommit."""
         if group.is_in(S.DEAD):
@@ -629,9 +691,12 @@ class GroupCoordinator:
         committed = self.offsets.get(request.group_id, {})
         wanted = sorted(committed) if request.partitions is None else list(request.partitions)
         partitions = []
+        unstable = {tp for groups in self.pending_transactional_offsets.values() for tp in groups.get(request.group_id, {})}
         for topic, partition in wanted:
             entry = committed.get((topic, partition))
-            if entry is None:
+            if request.require_stable and (topic, partition) in unstable:
+                partitions.append(OffsetFetchPartitionResponse(topic, partition, error_code=UnstableOffsetCommitError.error_code))
+            elif entry is None:
                 partitions.append(OffsetFetchPartitionResponse(topic, partition))
             else:
                 partitions.append(OffsetFetchPartitionResponse(topic, partition, entry.offset, entry.leader_epoch, entry.metadata))
@@ -657,10 +722,14 @@ class GroupCoordinator:
                 self._write(group_id, [(encode_key(GroupMetadataKey(group_id)), None)], now_ms)
 
     # -- persistence --------------------------------------------------------------------------
-    def _write(self, group_id: str, records: list[tuple[bytes, bytes | None]], now_ms: int) -> None:
+    def _write(self, group_id: str, records: list[tuple[bytes, bytes | None]], now_ms: int,
+               producer_id: int = -1, transactional: bool = False) -> None:
         """Append to the group's __consumer_offsets partition; Kafka maps append errors to coordinator errors."""
         try:
-            self._append(self.partition_for(group_id), records, now_ms)
+            if transactional:
+                self._append(self.partition_for(group_id), records, now_ms, producer_id=producer_id, transactional=True)
+            else:
+                self._append(self.partition_for(group_id), records, now_ms)
         except KafkaError as error:
             if error.error_name in ("NOT_LEADER_OR_FOLLOWER", "KAFKA_STORAGE_ERROR"):
                 raise NotCoordinatorError(str(error)) from None

@@ -63,6 +63,10 @@ class StoredRecord:
     key: bytes | None
     value: bytes | None
     headers: tuple[Header, ...] = ()
+    # Filled in by the broker from its transaction index (Kafka keeps them in the batch header):
+    producer_id: int = -1
+    is_transactional: bool = False
+    is_control: bool = False  # a COMMIT/ABORT marker: consumers never return it
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class ProducerBatch:
     base_sequence: int = -1  # set when first drained by an idempotent producer, then kept across retries
     producer_id: int = -1
     producer_epoch: int = -1
+    transactional: bool = False  # part of a transaction (set with the producer id at the first drain)
 
     def try_append(self, record: Record, callback: Callback | None, now_ms: int) -> bool:
         """Add the record if it fits (an empty batch always takes one record)."""
@@ -76,6 +77,7 @@ class ProducerBatch:
         return RecordBatch.of(
             self.records, base_timestamp=self.created_ms, compression=self.compression,
             producer_id=self.producer_id, producer_epoch=self.producer_epoch, base_sequence=self.base_sequence,
+            is_transactional=self.transactional,
         )
 
     @property

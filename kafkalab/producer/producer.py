@@ -35,7 +35,15 @@ from kafkalab.producer.sender import Completion, Sender, SenderResult
 from kafkalab.producer.batch import record_size_upper_bound
 from kafkalab.record import RECORD_BATCH_OVERHEAD, CompressionType, Header, Record
 from kafkalab.serialization import SerializationError
-from kafkalab.sim import Network, Node, Simulator
+from kafkalab.sim import Network, Node, SimulationError, Simulator
+from kafkalab.producer.transactions import (
+    ConsumerGroupMetadata,
+    TransactionAbortedError,
+    TransactionManager,
+    TransactionResult,
+    TransactionState,
+    TransactionStateError,
+)
 
 Callback = Callable[["RecordMetadata | None", "Exception | None"], None]
 
@@ -178,6 +186,8 @@ class KafkaProducer(Node):
         self._metadata_requested = False
         self._init_requested = False
         self.closed = False
+        transactional_id = self.config["transactional.id"]
+        self.transactions = TransactionManager(transactional_id, self.config["transaction.timeout.ms"]) if transactional_id else None
 
     # -- the public API --------------------------------------------------------------------------
     def send(
@@ -193,6 +203,8 @@ class KafkaProducer(Node):
         """Queue a record and return at once; the future (and the callback) get the result later."""
         if self.closed:
             raise ProducerClosedError("Cannot perform operation after producer has been closed")
+        if self.transactions is not None:
+            self.transactions.check_can_send()
         future = FutureRecordMetadata(self)
         pending = _PendingSend(
             topic, self._serialize(self.key_serializer, topic, key, "key"), self._serialize(self.value_serializer, topic, value, "value"),
@@ -231,6 +243,199 @@ class KafkaProducer(Node):
         self.flush()
         self.closed = True
         self.accumulator.close()
+
+    # -- transactions (KIP-98) -------------------------------------------------------------------
+    def _transaction_manager(self) -> TransactionManager:
+        if self.transactions is None:
+            raise TransactionStateError("Transactional method invoked on a non-transactional producer (set transactional.id).")
+        return self.transactions
+
+    def _wait(self, result: TransactionResult, timeout_ms: int | None) -> TransactionResult:
+        """Run the simulation until ``result`` is known (outside the simulation only)."""
+        if self.sim.in_event:
+            return result  # inside the simulation: the caller follows result.on_done(...)
+        limit = self.config["max.block.ms"] if timeout_ms is None else timeout_ms
+        if not self.sim.run_until(lambda: result.done, limit):
+            raise ProducerTimeoutError(f"Timeout expired after {limit} ms while awaiting {result.what}")
+        if result.error is not None:
+            raise result.error
+        return result
+
+    def init_transactions(self, timeout_ms: int | None = None) -> TransactionResult:
+        """Get the producer id and a new epoch for transactional.id (fencing older instances, aborting
+        what they left open). Blocks outside the simulation; inside it, follow the returned result."""
+        manager = self._transaction_manager()
+        if manager.state != TransactionState.UNINITIALIZED:
+            raise TransactionStateError(f"TransactionalId {manager.transactional_id}: Invalid transition attempted from state "
+                                        f"{manager.state.value} to state INITIALIZING")
+        manager.state = TransactionState.INITIALIZING
+        manager.init_result = TransactionResult("initTransactions")
+        self.wakeup()
+        return self._wait(manager.init_result, timeout_ms)
+
+    def begin_transaction(self) -> None:
+        self._transaction_manager().begin()
+        self.sim.record("producer.begin_transaction", self.node_id)
+
+    def send_offsets_to_transaction(self, offsets: Mapping[tuple[str, int], int], group_metadata: ConsumerGroupMetadata | str) -> None:
+        """Commit a consumer group's offsets as part of this transaction (the read-process-write loop)."""
+        group = ConsumerGroupMetadata(group_metadata) if isinstance(group_metadata, str) else group_metadata
+        self._transaction_manager().add_offsets(dict(offsets), group)
+        self.sim.record("producer.send_offsets", self.node_id, group=group.group_id,
+                        offsets={f"{t}-{p}": o for (t, p), o in sorted(offsets.items())})
+        self.wakeup()
+
+    def commit_transaction(self, timeout_ms: int | None = None) -> TransactionResult:
+        """Flush, send the offsets, then EndTxn(commit). Blocks outside the simulation."""
+        result = self._transaction_manager().end(True)
+        self.accumulator.begin_flush()
+        self.sim.record("producer.commit_transaction", self.node_id)
+        self.wakeup()
+        return self._wait(result, timeout_ms)
+
+    def abort_transaction(self, timeout_ms: int | None = None) -> TransactionResult:
+        """Drop what was not sent, then EndTxn(abort): everything written in this transaction is hidden."""
+        result = self._transaction_manager().end(False)
+        self.sim.record("producer.abort_transaction", self.node_id)
+        self.wakeup()
+        return self._wait(result, timeout_ms)
+
+    def _transaction_step(self) -> None:
+        """Send the next transactional request, one at a time (TransactionManager.nextRequest)."""
+        from kafkalab.coordinator.messages import COORDINATOR_KEY_GROUP, COORDINATOR_KEY_TRANSACTION, FindCoordinatorRequest, OffsetCommitPartition
+        from kafkalab.coordinator.transaction_messages import (
+            AddOffsetsToTxnRequest,
+            AddPartitionsToTxnRequest,
+            EndTxnRequest,
+            TxnOffsetCommitRequest,
+        )
+
+        manager = self.transactions
+        assert manager is not None
+        if manager.in_flight is not None or manager.state in (TransactionState.UNINITIALIZED, TransactionState.FATAL_ERROR):
+            return
+        tid, pid, epoch = manager.transactional_id, self.sender.producer_id, self.sender.producer_epoch
+        if manager.coordinator is None:
+            self._send_transactional("txn:find", self.bootstrap_node, FindCoordinatorRequest(tid, COORDINATOR_KEY_TRANSACTION, self._next_correlation_id()))
+        elif manager.state == TransactionState.INITIALIZING:
+            self._send_transactional("txn:init", manager.coordinator, InitProducerIdRequest(tid, manager.timeout_ms, self._next_correlation_id()))
+        elif manager.pending_partitions:
+            manager.adding, manager.pending_partitions = set(manager.pending_partitions), set()
+            self._send_transactional("txn:add_partitions", manager.coordinator, AddPartitionsToTxnRequest(
+                tid, pid, epoch, tuple(sorted(manager.adding)), self._next_correlation_id()))
+        elif manager.offsets:
+            pending = manager.offsets[0]
+            if pending.stage == "add":
+                self._send_transactional("txn:add_offsets", manager.coordinator, AddOffsetsToTxnRequest(
+                    tid, pid, epoch, pending.group.group_id, self._next_correlation_id()))
+            elif pending.stage == "find":
+                self._send_transactional("txn:find_group", self.bootstrap_node, FindCoordinatorRequest(
+                    pending.group.group_id, COORDINATOR_KEY_GROUP, self._next_correlation_id()))
+            else:
+                self._send_transactional("txn:offset_commit", pending.stage, TxnOffsetCommitRequest(
+                    tid, pending.group.group_id, pid, epoch,
+                    tuple(OffsetCommitPartition(t, p, o) for (t, p), o in sorted(pending.offsets.items())),
+                    pending.group.generation_id, pending.group.member_id, pending.group.group_instance_id, self._next_correlation_id()))
+        elif manager.state in (TransactionState.COMMITTING_TRANSACTION, TransactionState.ABORTING_TRANSACTION):
+            if manager.state == TransactionState.ABORTING_TRANSACTION:
+                self._abort_unsent_batches()
+            if self.accumulator.has_undrained() or self.sender.in_flight_count() or manager.adding or self.waiting_for_metadata:
+                return  # the transaction's records must all be written (or failed) before it ends
+            if not manager.started:  # nothing was added to it: nothing for the coordinator to end
+                self.accumulator.end_flush() if manager.state == TransactionState.COMMITTING_TRANSACTION else None
+                manager.completed()
+                return
+            self._send_transactional("txn:end", manager.coordinator, EndTxnRequest(
+                tid, pid, epoch, manager.state == TransactionState.COMMITTING_TRANSACTION, self._next_correlation_id()))
+
+    def _send_transactional(self, kind: str, destination: str, request: Any) -> None:
+        assert self.transactions is not None
+        self.transactions.in_flight = kind
+        self._send_request(destination, request, kind)
+
+    def _abort_unsent_batches(self) -> None:
+        """abortTransaction: batches not sent yet are failed (TransactionAbortedException), not sent."""
+        for key in sorted(self.accumulator.batches):
+            queue = self.accumulator.batches[key]
+            for batch in list(queue):
+                if batch.base_sequence < 0:  # never drained
+                    queue.remove(batch)
+                    self._complete_batch(Completion(batch, error=TransactionAbortedError(
+                        "Failing batch since transaction was aborted")))
+                    self.accumulator.deallocate(batch)
+
+    def _on_transaction_response(self, kind: str, message: Any) -> None:
+        from kafkalab.errors import error_for_code
+
+        manager = self.transactions
+        assert manager is not None
+        manager.in_flight = None
+        error = error_for_code(getattr(message, "error_code", 0))
+        if error is None and hasattr(message, "partitions"):
+            error = next((error_for_code(p.error_code) for p in message.partitions if p.error_code), None)
+        retry_later = False
+        if error is not None:
+            self.sim.record("producer.transaction_error", self.node_id, request=kind, error=error.error_name)
+            if error.error_name in ("PRODUCER_FENCED", "INVALID_PRODUCER_EPOCH", "INVALID_PRODUCER_ID_MAPPING", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"):
+                manager.fail_fatally(error(getattr(message, "error_message", None) or "this producer was fenced by a newer instance"))
+                return
+            if error.error_name in ("NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "COORDINATOR_LOAD_IN_PROGRESS"):
+                if kind == "txn:offset_commit" and manager.offsets:
+                    manager.offsets[0].stage = "find"
+                elif kind != "txn:find_group":
+                    manager.coordinator = None
+                retry_later = True
+            elif error.retriable or error.error_name == "CONCURRENT_TRANSACTIONS":
+                retry_later = True
+            elif kind == "txn:offset_commit":
+                # KIP-447: the consumer was fenced out of its group; the application must abort.
+                manager.state = TransactionState.ABORTABLE_ERROR
+                manager.offsets.clear()
+                from kafkalab.consumer.consumer import CommitFailedError
+
+                result = manager.end_result
+                if result is not None:
+                    manager.end_result = None
+                    result.complete(CommitFailedError(f"the group rejected the transaction's offsets ({error.error_name}); abort the transaction"))
+                self.wakeup()
+                return
+            else:
+                manager.fail_fatally(error(getattr(message, "error_message", None) or ""))
+                return
+            if kind == "txn:add_partitions":
+                manager.pending_partitions |= manager.adding
+                manager.adding = set()
+            self.wakeup(self.config["retry.backoff.ms"] if retry_later else 0)
+            return
+        if kind == "txn:find":
+            manager.coordinator = self.broker_node_name(message.node_id)
+        elif kind == "txn:init":
+            self.sender.producer_id, self.sender.producer_epoch = message.producer_id, message.producer_epoch
+            self.sender.next_sequence.clear()
+            manager.state = TransactionState.READY
+            self.sim.record("producer.init", self.node_id, producer_id=message.producer_id, epoch=message.producer_epoch,
+                            transactional_id=manager.transactional_id)
+            if manager.init_result is not None:
+                manager.init_result.complete()
+        elif kind == "txn:add_partitions":
+            manager.added |= manager.adding
+            manager.adding = set()
+            manager.started = True
+            self.sender.partitions_in_transaction = set(manager.added)
+        elif kind == "txn:add_offsets":
+            manager.offsets[0].stage = "find"
+            manager.started = True
+        elif kind == "txn:find_group":
+            manager.offsets[0].stage = self.broker_node_name(message.node_id)
+        elif kind == "txn:offset_commit":
+            manager.offsets.pop(0)
+        elif kind == "txn:end":
+            committed = manager.state == TransactionState.COMMITTING_TRANSACTION
+            self.sender.partitions_in_transaction = set()
+            self.accumulator.end_flush()
+            manager.completed()
+            self.sim.record("producer.transaction_done", self.node_id, committed=committed)
+        self.wakeup()
 
     # -- steps of send() -----------------------------------------------------------------------
     @staticmethod
@@ -280,6 +485,8 @@ class KafkaProducer(Node):
             self.partitioner.record_appended(pending.topic, count, record.size_in_bytes(), enable_switch=all_full)
         records = self.accepted.setdefault(id(batch), [])
         records.append(_Accepted(pending.future, pending.callback, pending.timestamp, index=batch.record_count - 1))
+        if self.transactions is not None:
+            self.transactions.record_written((pending.topic, chosen))
 
     def _expire_blocked_sends(self) -> None:
         now = self.sim.now_ms
@@ -308,7 +515,11 @@ class KafkaProducer(Node):
 
     def _run_once(self) -> None:
         self._wakeup = None
-        if self.sender.idempotent and self.sender.producer_id < 0:
+        if self.transactions is not None:
+            self._transaction_step()
+            if self.sender.producer_id < 0:
+                return  # init_transactions() has not completed
+        elif self.sender.idempotent and self.sender.producer_id < 0:
             if not self._init_requested:
                 self._init_requested = True
                 self._send_request(self.bootstrap_node, InitProducerIdRequest(correlation_id=self._next_correlation_id()), "init")
@@ -340,7 +551,7 @@ class KafkaProducer(Node):
     def _send_request(self, destination: str, request: Any, kind: str) -> None:
         self._requests[request.correlation_id] = kind
         super().send(destination, request)
-        if kind in ("metadata", "init"):  # produce requests time out in the Sender
+        if kind in ("metadata", "init") or kind.startswith("txn:"):  # produce requests time out in the Sender
             self.set_timer(self.config["request.timeout.ms"], self._control_request_timed_out, request.correlation_id, kind)
 
     def _control_request_timed_out(self, correlation_id: int, kind: str) -> None:
@@ -352,6 +563,13 @@ class KafkaProducer(Node):
             self._metadata_requested = False
             if self.waiting_for_metadata:
                 self._request_metadata()
+        elif kind.startswith("txn:") and self.transactions is not None:
+            self.transactions.in_flight = None
+            if kind != "txn:find_group":
+                self.transactions.coordinator = None  # find it again: it may have moved or died
+            self.transactions.pending_partitions |= self.transactions.adding if kind == "txn:add_partitions" else set()
+            if kind == "txn:add_partitions":
+                self.transactions.adding = set()
         else:
             self._init_requested = False
         self.wakeup()
@@ -360,11 +578,13 @@ class KafkaProducer(Node):
         kind = self._requests.pop(message.correlation_id, None)
         if isinstance(message, MetadataResponse):
             self._on_metadata(message)
-        elif isinstance(message, InitProducerIdResponse):
+        elif isinstance(message, InitProducerIdResponse) and kind == "init":
             self._init_requested = False
             if message.error_code == 0:
                 self.sender.producer_id, self.sender.producer_epoch = message.producer_id, message.producer_epoch
                 self.sim.record("producer.init", self.node_id, producer_id=message.producer_id, epoch=message.producer_epoch)
+        elif kind is not None and kind.startswith("txn:"):
+            self._on_transaction_response(kind, message)
         elif isinstance(message, ProduceResponse) and kind == "produce":
             broker_id = int(src.rsplit("-", 1)[-1])
             self._handle(self.sender.on_response(broker_id, message, self.sim.now_ms))

@@ -85,6 +85,9 @@ class Sender:
         self.max_request_size = config["max.request.size"]
         self.retries = config["retries"]
         self.idempotent = config.idempotent
+        self.transactional = bool(config["transactional.id"])
+        # Transactions: a partition's batches wait until AddPartitionsToTxn has put it in the transaction.
+        self.partitions_in_transaction: set[Key] = set()
         self.producer_id = -1
         self.producer_epoch = -1
         self.next_sequence: dict[Key, int] = {}
@@ -122,6 +125,8 @@ class Sender:
     def _hold(self, batch: ProducerBatch) -> bool:
         """RecordAccumulator.shouldStopDrainBatchesForPartition: a retried batch waits until it is the
         lowest sequence still in flight for its partition, so the broker sees sequences in order."""
+        if self.transactional and (batch.topic, batch.partition) not in self.partitions_in_transaction:
+            return True
         if not self.idempotent or batch.base_sequence < 0:
             return False
         in_flight = [
@@ -136,6 +141,7 @@ class Sender:
             return
         key = (batch.topic, batch.partition)
         batch.producer_id, batch.producer_epoch = self.producer_id, self.producer_epoch
+        batch.transactional = self.transactional
         batch.base_sequence = self.next_sequence.get(key, 0)
         self.next_sequence[key] = batch.base_sequence + batch.record_count
 

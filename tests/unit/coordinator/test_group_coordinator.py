@@ -171,7 +171,7 @@ def test_offsets_and_groups_survive_a_coordinator_restart_by_replaying_the_log()
     broker.handle(OffsetCommitRequest("g", 1, a, (OffsetCommitPartition("t", 0, 7), OffsetCommitPartition("t", 1, 3))), 3001)
     broker.group_coordinator.forget_everything()  # the process died; the log did not
     for partition in range(3):
-        broker.load_coordinator_partition(partition, 5000)
+        broker.load_coordinator_partition("__consumer_offsets", partition, 5000)
     fetched = broker.handle(OffsetFetchRequest("g", (("t", 0), ("t", 1))), 5001).partitions
     assert [p.committed_offset for p in fetched] == [7, 3]
     group = broker.group_coordinator.groups["g"]
