@@ -143,6 +143,19 @@ EXERCISES += (
         ),
         points=10,
     ),
+    Exercise(
+        id="ex09_read_committed",
+        title="read_committed: hiding aborted transactions from consumers",
+        notebook="notebooks/04-consumers-and-groups.ipynb",
+        module="kafkalab.consumer.read_committed",
+        symbols=("visible_records",),
+        summary=(
+            "Write visible_records(records, aborted_transactions): walking the fetched records in offset order, "
+            "drop control records (COMMIT/ABORT markers) and the transactional records of each aborted "
+            "transaction — from its first offset until its producer's ABORT marker; keep everything else."
+        ),
+        points=10,
+    ),
 )
 
 EXERCISES_BY_ID = {exercise.id: exercise for exercise in EXERCISES}

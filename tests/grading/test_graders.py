@@ -81,6 +81,9 @@ WRONG = [
     ("ex08_at_least_once", "    for record in records:\n        process(record)\n    commit()",
      "    commit()\n    for record in records:\n        process(record)", "no record is ever lost", "committed before it was processed"),
     ("ex08_at_least_once", "        process(record)\n    commit()", "        process(record)", "repeats at most", "commit after each poll"),
+    ("ex09_read_committed", "        if record.is_transactional and record.producer_id in aborted_producers:",
+     "        if False:", "aborted transaction", "expected [1, 3]"),
+    ("ex09_read_committed", "aborted_producers.discard(record.producer_id)", "pass", "abort marker", "expected [2, 3]"),
 ]
 
 
