@@ -11,8 +11,7 @@ the group; a member subscribed to nothing, or one too many for the partitions, g
 * **roundrobin** (``RoundRobinAssignor``): all subscribed partitions, sorted by topic and
   partition, dealt to the sorted members in turn, skipping members not subscribed to the topic.
 
-``sticky`` and ``cooperative-sticky`` (which keep what members ``owned``) come with the rest of
-the consumer chapter.
+``sticky`` and ``cooperative-sticky`` keep what members ``owned`` (see :mod:`kafkalab.consumer.sticky`).
 
 Kafka: org.apache.kafka.clients.consumer.RangeAssignor, RoundRobinAssignor,
 internals.AbstractPartitionAssignor; ``partition.assignment.strategy``.
@@ -25,7 +24,7 @@ from typing import Mapping, Sequence
 TopicPartition = tuple[str, int]
 Assignment = dict[str, list[TopicPartition]]
 
-SUPPORTED = ("range", "roundrobin")
+SUPPORTED = ("range", "roundrobin", "sticky", "cooperative-sticky")
 
 
 def range_assign(partitions_per_topic: Mapping[str, int], subscriptions: Mapping[str, Sequence[str]]) -> Assignment:
@@ -71,10 +70,21 @@ def assign(
     partitions_per_topic: Mapping[str, int],
     subscriptions: Mapping[str, Sequence[str]],
     owned: Mapping[str, Sequence[TopicPartition]] | None = None,
+    generations: Mapping[str, int] | None = None,
 ) -> Assignment:
-    """Assign partitions to members with one of Kafka's strategies; every member id appears in the result."""
+    """Assign partitions to members with one of Kafka's strategies; every member id appears in the result.
+
+    ``owned``: what each member owned in the previous generation (the sticky assignors keep it);
+    ``generations``: the generation each member owned it in (default: all the same).
+    """
     if strategy == "range":
         return range_assign(partitions_per_topic, subscriptions)
     if strategy == "roundrobin":
         return roundrobin_assign(partitions_per_topic, subscriptions)
+    if strategy in ("sticky", "cooperative-sticky"):
+        from kafkalab.consumer.sticky import cooperative_sticky_assign, sticky_assign
+
+        function = sticky_assign if strategy == "sticky" else cooperative_sticky_assign
+        generations = {member: 1 for member in (owned or {})} if generations is None else generations
+        return function(partitions_per_topic, subscriptions, owned, generations)
     raise ValueError(f"unknown assignment strategy {strategy!r}; kafkalab supports {', '.join(SUPPORTED)} so far")

@@ -535,7 +535,12 @@ class KafkaConsumer(Node):
         partitions_per_topic = {t: len(self.metadata[t]) for t in topics if t in self.metadata}
         owned = {member: list(s.owned_partitions) for member, s in subscriptions.items()}
         strategy = response.protocol_name or self.config.assignors[0]
-        result = self.assign_function(strategy, partitions_per_topic, {m: list(s.topics) for m, s in subscriptions.items()}, owned)
+        topics_by_member = {m: list(s.topics) for m, s in subscriptions.items()}
+        if self.assign_function is assignors.assign:  # the generations tell the sticky assignors whose claim is newer
+            generations = {m: s.generation_id for m, s in subscriptions.items()}
+            result = assignors.assign(strategy, partitions_per_topic, topics_by_member, owned, generations)
+        else:
+            result = self.assign_function(strategy, partitions_per_topic, topics_by_member, owned)
         self.sim.record("consumer.assignment_computed", self.node_id, strategy=strategy,
                         assignment={m: [f"{t}-{p}" for t, p in sorted(tps)] for m, tps in sorted(result.items())})
         return tuple(SyncGroupAssignment(member, encode_assignment(Assignment(tuple(sorted(result.get(member, []))))))

@@ -209,3 +209,18 @@ def test_the_same_seed_gives_the_same_group_history() -> None:
         cluster.advance(20_000)
         digests.add(cluster.trace.digest())
     assert len(digests) == 1
+
+
+@pytest.mark.parametrize("assignor,revoked_when_c3_joins", [("range", 6), ("cooperative-sticky", 2)])
+def test_cooperative_rebalancing_revokes_only_what_moves(assignor: str, revoked_when_c3_joins: int) -> None:
+    from kafkalab.consumer.group_lab import GroupLab
+
+    lab = GroupLab(assignor=assignor, consumers=2)
+    lab.add(15_000)
+    snapshot = lab.run(30_000)
+    revoked = [o for o in snapshot.ownership if o.end_ms is not None and o.end_ms >= 15_000]
+    assert len(revoked) == revoked_when_c3_joins  # eager: everything; cooperative: the two partitions c3 takes
+    assert sorted(len(members) for members in snapshot.owners.values()) == [1] * 6
+    assert sorted(sum(1 for m in snapshot.owners.values() if m == [name]) for name in ("c1", "c2", "c3")) == [2, 2, 2]
+    stable = [e for e in snapshot.events if "stable" in e]
+    assert len(stable) == (2 if assignor == "range" else 3)  # cooperative needs a follow-up rebalance

@@ -41,8 +41,8 @@ def test_roundrobin_mixed_topics_and_two_topics() -> None:
 
 
 def test_unknown_strategy_is_named() -> None:
-    with pytest.raises(ValueError, match="unknown assignment strategy 'sticky'; kafkalab supports range, roundrobin"):
-        assign("sticky", {T1: 1}, {"c1": [T1]})
+    with pytest.raises(ValueError, match="unknown assignment strategy 'uniform'; kafkalab supports range, roundrobin, sticky, cooperative-sticky"):
+        assign("uniform", {T1: 1}, {"c1": [T1]})
 
 
 @settings(derandomize=True, max_examples=200)
