@@ -8,7 +8,7 @@ import random
 import pytest
 
 from kafkalab.consumer.assignors import assign
-from kafkalab.consumer.sticky import UnsupportedSubscriptionsError, cooperative_sticky_assign, java_hashmap_order, sticky_assign
+from kafkalab.consumer.sticky import cooperative_sticky_assign, java_hashmap_order, sticky_assign
 
 T, T1, T2, T3 = "topic", "topic1", "topic2", "topic3"
 C1, C2, C3, C4 = "consumer1", "consumer2", "consumer3", "consumer4"
@@ -101,9 +101,22 @@ def test_no_reassignment_on_current_members() -> None:
         assert set(result[member]) == set(owned[member])
 
 
-def test_different_subscriptions_are_refused_with_a_clear_error() -> None:
-    with pytest.raises(UnsupportedSubscriptionsError, match="GeneralAssignmentBuilder"):
-        sticky_assign({T1: 2, T2: 2}, {C1: [T1], C2: [T1, T2]})
+def test_mixed_subscriptions() -> None:
+    """AbstractStickyAssignorTest.testMultipleConsumersMixedTopicSubscriptions"""
+    subs = {C1: [T1], C2: [T1, T2], C3: [T1]}
+    result = sticky_assign({T1: 3, T2: 2}, subs)
+    assert result == {C1: [(T1, 0), (T1, 2)], C2: [(T2, 0), (T2, 1)], C3: [(T1, 1)]}
+
+
+def test_poor_round_robin_assignment_scenario() -> None:
+    """AbstractStickyAssignorTest.testPoorRoundRobinAssignmentScenario: balanced where round robin is not"""
+    partitions = {f"topic{i}": i for i in range(1, 6)}
+    subs = {"consumer1": ["topic1", "topic2", "topic3", "topic4", "topic5"], "consumer2": ["topic1", "topic3", "topic5"],
+            "consumer3": ["topic1", "topic3", "topic5"], "consumer4": ["topic1", "topic2", "topic3", "topic4", "topic5"]}
+    result = sticky_assign(partitions, subs)
+    assert sorted(tp for tps in result.values() for tp in tps) == sorted((t, p) for t, n in partitions.items() for p in range(n))
+    assert all(tp[0] in subs[m] for m, tps in result.items() for tp in tps)
+    assert max(map(len, result.values())) - min(map(len, result.values())) <= 1
 
 
 def test_assign_dispatches_to_the_sticky_assignors() -> None:
@@ -140,3 +153,69 @@ def test_balance_stickiness_and_two_step_cooperative_moves(seed: int) -> None:
     step2 = cooperative_sticky_assign(topics, subs2, step1, {m: 2 for m in joined})
     assert sorted(tp for tps in step2.values() for tp in tps) == everything
     assert step2 == second or sorted(map(len, step2.values())) == sorted(map(len, second.values()))
+
+
+def verify_validity_and_balance(subscriptions, assignment, partitions_per_topic) -> None:
+    """AbstractStickyAssignorTest.verifyValidityAndBalance."""
+    wanted = {t for topics in subscriptions.values() for t in topics}
+    every = sorted((t, p) for t, n in partitions_per_topic.items() if t in wanted for p in range(n))
+    given = [tp for tps in assignment.values() for tp in tps]
+    assert sorted(given) == every, "every subscribed partition exactly once"
+    for member, tps in assignment.items():
+        assert all(tp[0] in subscriptions[member] for tp in tps), f"{member} got a topic it does not subscribe to"
+    members = sorted(assignment)
+    for i, a in enumerate(members):
+        for b in members[i + 1:]:
+            small, big = sorted((a, b), key=lambda m: len(assignment[m]))
+            if len(assignment[big]) - len(assignment[small]) > 1:
+                assert all(tp[0] not in subscriptions[small] for tp in assignment[big]), \
+                    f"{small} ({len(assignment[small])}) could take a partition from {big} ({len(assignment[big])})"
+
+
+def test_two_consumers_two_topics_six_partitions() -> None:
+    """AbstractStickyAssignorTest.testTwoConsumersTwoTopicsSixPartitions (exact order)"""
+    result = sticky_assign({T1: 3, T2: 3}, {C1: [T1, T2], C2: [T1, T2]})
+    assert result == {C1: [(T1, 0), (T1, 2), (T2, 1)], C2: [(T1, 1), (T2, 0), (T2, 2)]}
+
+
+def test_poor_round_robin_assignment_scenario_is_valid_and_balanced() -> None:
+    """AbstractStickyAssignorTest.testPoorRoundRobinAssignmentScenario"""
+    partitions = {f"topic{i}": (i % 2) + 1 for i in range(1, 6)}
+    subs = {"consumer1": [f"topic{i}" for i in range(1, 6)], "consumer2": ["topic1", "topic3", "topic5"],
+            "consumer3": ["topic1", "topic3", "topic5"], "consumer4": [f"topic{i}" for i in range(1, 6)]}
+    verify_validity_and_balance(subs, sticky_assign(partitions, subs), partitions)
+
+
+def test_reassignment_after_one_consumer_leaves() -> None:
+    """AbstractStickyAssignorTest.testReassignmentAfterOneConsumerLeaves (staircase subscriptions)"""
+    name = lambda kind, i: f"{kind}{i:02d}"  # noqa: E731 - Kafka's getTopicName/getConsumerName pad to two digits
+    partitions = {name("t", i): i for i in range(1, 20)}
+    subs = {name("c", i): [name("t", j) for j in range(1, i + 1)] for i in range(1, 20)}
+    first = sticky_assign(partitions, subs)
+    verify_validity_and_balance(subs, first, partitions)
+    del subs[name("c", 10)]
+    second = sticky_assign(partitions, subs, {m: first[m] for m in subs}, {m: 1 for m in subs})
+    verify_validity_and_balance(subs, second, partitions)
+    kept = sum(1 for m in subs for tp in first[m] if tp in second[m])
+    assert kept >= sum(len(first[m]) for m in subs) - len(first[name("c", 10)]) * 2  # most partitions stay put
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_subscriptions_stay_valid_and_balanced_across_rounds(seed: int) -> None:
+    """AbstractStickyAssignorTest.testReassignmentWithRandomSubscriptionsAndChanges, smaller"""
+    rng = random.Random(seed)
+    topics = {f"t{i}": rng.randint(1, 6) for i in range(rng.randint(2, 6))}
+    members = [f"m{i}" for i in range(rng.randint(2, 8))]
+    subs = {m: sorted(rng.sample(sorted(topics), rng.randint(1, len(topics)))) for m in members}
+    first = sticky_assign(topics, subs)
+    verify_validity_and_balance(subs, first, topics)
+    for m in rng.sample(members, rng.randint(1, len(members))):
+        subs[m] = sorted(rng.sample(sorted(topics), rng.randint(1, len(topics))))
+    second = sticky_assign(topics, subs, first, {m: 1 for m in members})
+    verify_validity_and_balance(subs, second, topics)
+    step1 = cooperative_sticky_assign(topics, subs, first, {m: 1 for m in members})
+    for member, tps in step1.items():  # nothing moves straight from one member to another
+        for tp in tps:
+            assert tp in first[member] or all(tp not in first[o] for o in members)
+    step2 = cooperative_sticky_assign(topics, subs, step1, {m: 2 for m in members})
+    verify_validity_and_balance(subs, step2, topics)
