@@ -92,14 +92,18 @@ def _owned_partitions(
     return owned_by, claimed_twice
 
 
-def _constrained_assign(
+def constrained_assign(
     partitions_per_topic: Mapping[str, int], members: list[str], owned_by: dict[str, list[TopicPartition]],
     claimed_twice: set[TopicPartition],
 ) -> tuple[Assignment, dict[TopicPartition, str]]:
     """ConstrainedAssignmentBuilder.build: keep owned partitions up to the quota, deal the rest round robin.
 
-    Returns the assignment and the partitions changing owner (for the cooperative protocol).
+    ``members`` come in Java HashMap order; ``owned_by`` is what each still owns (claims resolved by
+    generation); partitions in ``claimed_twice`` were claimed by two members of the same generation.
+    Returns the assignment (each member's list in the order partitions were given) and the
+    partitions changing owner, mapped to their new owner (the cooperative assignor holds them back).
     """
+    # BEGIN EXERCISE ex10_sticky_assignor
     total = sum(partitions_per_topic.values())
     min_quota = total // len(members)
     max_quota = math.ceil(total / len(members))
@@ -168,6 +172,7 @@ def _constrained_assign(
             if member in under_min:
                 position += 1
     return assignment, transferring
+    # END EXERCISE
 
 
 class _JavaHashSet:
@@ -417,7 +422,7 @@ def _run(
     counts = {t: n for t, n in partitions_per_topic.items() if t in subscribed}  # AbstractPartitionAssignor.assign
     owned_by, claimed_twice = _owned_partitions(set(counts), members, owned, generations)
     if len({frozenset(subscriptions[m]) for m in members}) <= 1:
-        return _constrained_assign(counts, members, owned_by, claimed_twice)
+        return constrained_assign(counts, members, owned_by, claimed_twice)
     max_generation = max([DEFAULT_GENERATION, *(generations.get(m, DEFAULT_GENERATION) for m in members)])
     builder = _GeneralBuilder(counts, subscriptions, owned_by, generations, owned, max_generation)
     return builder.build(), None

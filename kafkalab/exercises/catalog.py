@@ -156,6 +156,21 @@ EXERCISES += (
         ),
         points=10,
     ),
+    Exercise(
+        id="ex10_sticky_assignor",
+        title="Stretch: the sticky assignor (members keep their partitions)",
+        notebook="notebooks/04-consumers-and-groups.ipynb",
+        module="kafkalab.consumer.sticky",
+        symbols=("constrained_assign",),
+        summary=(
+            "Stretch exercise. Write constrained_assign, Kafka's ConstrainedAssignmentBuilder: with n partitions "
+            "and m members, every member keeps up to its quota (n // m, or one more for the first n % m members "
+            "that own that many) of what it owned, lowest partition numbers first; the rest is dealt round robin "
+            "to the members under the minimum quota (sorted), then to those at exactly the minimum. Report the "
+            "partitions that change owner."
+        ),
+        points=10,
+    ),
 )
 
 EXERCISES_BY_ID = {exercise.id: exercise for exercise in EXERCISES}

@@ -84,6 +84,8 @@ WRONG = [
     ("ex09_read_committed", "        if record.is_transactional and record.producer_id in aborted_producers:",
      "        if False:", "aborted transaction", "expected [1, 3]"),
     ("ex09_read_committed", "aborted_producers.discard(record.producer_id)", "pass", "abort marker", "expected [2, 3]"),
+    ("ex10_sticky_assignor", "transferring[tp] = member", "pass", "partitions changing owner", "testMaxQuotaConsumerMoreThanNumExpectedMaxCapacityMembers"),
+    ("ex10_sticky_assignor", "under_min.sort()", "under_min.sort(reverse=True)", "assignment", "testTwoConsumersTwoTopicsSixPartitions"),
 ]
 
 
