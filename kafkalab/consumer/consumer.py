@@ -381,6 +381,14 @@ class KafkaConsumer(Node):
             self.subscriptions.request_reset(tuple(tp), "latest")  # type: ignore[arg-type]
             self._drop_buffered(tuple(tp))  # type: ignore[arg-type]
 
+    def reset_to_committed(self) -> None:
+        """Forget every position and fetched record: the next poll() starts again from the committed
+        offsets (what an application does after aborting a transaction: seek to what was committed)."""
+        for state in self.subscriptions.assignment.values():
+            state.position, state.fetch_state, state.reset_strategy = None, FetchState.INITIALIZING, None
+        self._buffer.clear()
+        self._kick()
+
     def pause(self, partitions: Iterable[TopicPartition]) -> None:
         for tp in partitions:
             self.subscriptions._state(tuple(tp)).paused = True  # type: ignore[arg-type]

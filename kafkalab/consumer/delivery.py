@@ -174,6 +174,7 @@ class ConsumerApp:
         self.processed = 0  # by every incarnation
         self.crash_after: int | None = None  # crash right after the n-th record processed (a side effect done)
         self.on_crash: Callable[[ConsumerApp], None] | None = None
+        self.on_process: Callable[[ConsumerRecord], None] | None = None  # the side effect of processing, if any
 
     @property
     def instance(self) -> str:
@@ -204,6 +205,15 @@ class ConsumerApp:
         if self.consumer is not None and self.running:
             self.running = False
             self.consumer.close()
+
+    def pause(self) -> None:
+        """Stuck in processing: no more poll() calls (the heartbeats go on, until max.poll.interval.ms)."""
+        self.running = False
+
+    def resume(self) -> None:
+        if not self.running and self.consumer is not None and self.consumer.alive and not self.consumer.closed:
+            self.running = True
+            self.consumer.set_timer(0, self._loop)
 
     # -- the loop, as events ------------------------------------------------------------------
     def _loop(self) -> None:
@@ -247,6 +257,8 @@ class ConsumerApp:
         kind, payload = steps[index]
         if kind == "process":
             def done() -> None:
+                if self.on_process is not None:
+                    self.on_process(payload)
                 self.history.append(Processed(self.cluster.sim.now_ms, self.instance, payload.topic, payload.partition,
                                               payload.offset, payload.value))
                 self.processed += 1
@@ -424,14 +436,10 @@ class TransactionalApp:
         self.producer.abort_transaction().on_done(lambda _e: self._rewind())
 
     def _rewind(self) -> None:
-        consumer = self.consumer
-        if consumer is None or not consumer.alive:
-            return
-        for tp in consumer.assignment():
-            consumer.subscriptions.assignment[tp].position = None
-            consumer.subscriptions.assignment[tp].fetch_state = consumer.subscriptions.assignment[tp].fetch_state.__class__.INITIALIZING
-        consumer._buffer.clear()
-        consumer.set_timer(0, self._loop)
+        """After an abort, read again from the group's committed offsets (what the aborted transaction had)."""
+        if self.consumer is not None and self.consumer.alive:
+            self.consumer.reset_to_committed()
+            self.consumer.set_timer(0, self._loop)
 
 
 def read_outputs(cluster: EmbeddedCluster, topic: str, partitions: int, isolation: str = "read_committed",
@@ -500,25 +508,15 @@ def run_exactly_once_scenario(seed: int = 0, records: int = 60, partitions: int 
 
 
 def _ForwardingApp(cluster: EmbeddedCluster, name: str, config: Mapping[str, Any]) -> ConsumerApp:  # noqa: N802
-    """At-least-once read-process-write without transactions: outputs are sent, then offsets committed."""
-    producer_box: list[Any] = []
+    """At-least-once read-process-write without transactions: results are sent, then offsets committed."""
+    app = ConsumerApp(cluster, name, ["events"], at_least_once, config)
+    producers: dict[str, Any] = {}  # one producer per incarnation of the application
 
-    def forward(records: list[ConsumerRecord], process: Process, commit: Commit) -> None:
-        for record in records:
-            process(record)
-        commit()
+    def forward(record: ConsumerRecord) -> None:
+        node = app.consumer.node_id if app.consumer is not None else name
+        producer = producers.setdefault(node, cluster.producer({"linger.ms": 0}))
+        value = record.value.decode() if isinstance(record.value, bytes) else str(record.value)
+        producer.send("results", f"{record.partition}:{record.offset}:{value}", key=record.key)
 
-    app = ConsumerApp(cluster, name, ["events"], forward, config)
-    original_run_steps = app._run_steps
-
-    def run_steps(consumer: KafkaConsumer, steps: list[tuple[str, Any]], index: int) -> None:
-        if index < len(steps) and steps[index][0] == "process":
-            if not producer_box or producer_box[0][0] is not consumer:
-                producer_box[:] = [(consumer, cluster.producer({"linger.ms": 0}))]
-            record = steps[index][1]
-            value = record.value.decode() if isinstance(record.value, bytes) else str(record.value)
-            producer_box[0][1].send("results", f"{record.partition}:{record.offset}:{value}", key=record.key)
-        original_run_steps(consumer, steps, index)
-
-    app._run_steps = run_steps  # type: ignore[method-assign]
+    app.on_process = forward
     return app

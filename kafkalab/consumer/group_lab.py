@@ -133,11 +133,10 @@ class GroupLab:
                 app.stop()
                 status[action.member] = "closed"
             elif action.kind == "pause":
-                app.running = False  # stuck in processing: no more poll() calls, heartbeats go on
+                app.pause()
                 status[action.member] = "paused"
             elif action.kind == "resume" and status[action.member] == "paused":
-                app.running = True
-                app.consumer.set_timer(0, app._loop)  # type: ignore[union-attr]
+                app.resume()
                 status[action.member] = "running"
 
         for action in sorted(self.actions, key=lambda a: (a.time_ms, self.actions.index(a))):
