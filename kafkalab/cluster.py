@@ -40,6 +40,12 @@ from kafkalab.broker.messages import (
     MetadataRequest,
     MetadataResponse,
     MetadataUpdate,
+    AlterPartitionRequest,
+    AlterPartitionResponse,
+    BrokerHeartbeatRequest,
+    BrokerHeartbeatResponse,
+    FetchResponse,
+    OffsetsForLeaderEpochResponse,
     ProducePartitionData,
     ProduceRequest,
     RegisterBrokerRecord,
@@ -48,7 +54,7 @@ from kafkalab.config import BrokerConfig
 from kafkalab.coordinator import OFFSETS_TOPIC
 from kafkalab.coordinator.transaction_coordinator import TRANSACTION_STATE_TOPIC
 from kafkalab.coordinator.transaction_messages import WriteTxnMarkersResponse
-from kafkalab.errors import KafkaError, LeaderNotAvailableError, RequestTimedOutError, UnknownTopicOrPartitionError, error_for_code
+from kafkalab.errors import KafkaError, LeaderNotAvailableError, NetworkExceptionError, RequestTimedOutError, UnknownTopicOrPartitionError, error_for_code
 from kafkalab.log import StoredRecord
 from kafkalab.partitioner import UniformStickyPartitioner, partition_for_key
 from kafkalab.record import CompressionType, Header, Record, RecordBatch
@@ -59,6 +65,10 @@ CLIENT_NODE = "client"
 REQUEST_TIMEOUT_MS = 30_000  # request.timeout.ms
 
 Partitioner = Callable[[bytes, int], int]
+
+
+PEER_RESPONSES = (FetchResponse, OffsetsForLeaderEpochResponse, AlterPartitionResponse, BrokerHeartbeatResponse,
+                  CreateTopicsResponse, WriteTxnMarkersResponse)
 
 
 def days(n: float) -> int:
@@ -88,6 +98,8 @@ class BrokerNode(Node):
 
     def on_start(self) -> None:
         self._schedule_retention()
+        self.broker.replica_manager.send_heartbeat()  # register with the controller (and catch up on metadata)
+        self._after_work()
 
     def _schedule_retention(self) -> None:
         self.set_timer(self.broker.config["log.retention.check.interval.ms"], self._retention_check)
@@ -99,12 +111,10 @@ class BrokerNode(Node):
 
     def on_message(self, src: str, message: Any) -> None:
         if isinstance(message, MetadataUpdate):
-            self.broker.apply_metadata(message.records, self.sim.now_ms)
-        elif isinstance(message, CreateTopicsResponse):  # the answer to the broker's own CreateTopics
-            for result in message.topics:
-                self.broker.on_create_topic_result(result.name, result.error_code, result.error_message)
-        elif isinstance(message, WriteTxnMarkersResponse):  # a leader wrote our transaction markers
-            self.broker.on_write_txn_markers_response(message, self.sim.now_ms)
+            self.broker.apply_metadata(message.records, self.sim.now_ms, message.start_offset)
+        elif isinstance(message, PEER_RESPONSES):  # answers to requests this broker sent
+            source: int | str = int(src.rsplit("-", 1)[1]) if src.startswith("broker-") else "controller"
+            self.broker.on_peer_response(source, message, self.sim.now_ms)
         else:
             response = self.broker.handle(message, self.sim.now_ms, src)
             if response is not None:
@@ -121,9 +131,9 @@ class BrokerNode(Node):
         for client, response in self.broker.take_responses():
             self.send(client, response)
         for effect in self.broker.take_effects():
-            if isinstance(effect, tuple):  # (broker id, request) from the transaction coordinator
-                broker_id, request = effect
-                self.send(broker_node_id(broker_id), request)
+            if isinstance(effect, tuple):  # (broker id or "controller", request)
+                destination, request = effect
+                self.send(CONTROLLER_NODE if destination == "controller" else broker_node_id(destination), request)
             else:
                 self.send(CONTROLLER_NODE, CreateTopicsRequest((effect,)))
         self._flush_events()
@@ -144,6 +154,7 @@ class BrokerNode(Node):
         memory is gone: groups, parked requests (their clients will time out and retry)."""
         self.broker.group_coordinator.forget_everything()
         self.broker.transaction_coordinator.forget_everything()
+        self.broker.replica_manager.forget_everything()
         self.broker.delayed_fetches.clear()
         self.broker.take_responses()
         self._wakeup = self._wakeup_at = None
@@ -156,47 +167,78 @@ class BrokerNode(Node):
         self.broker.transactions.clear()
 
     def on_restart(self) -> None:
-        # In-memory logs need no recovery (on-disk storage, issue 7, will validate and truncate);
-        # after a wipe, the partitions this broker leads start again with empty logs. Then the
-        # group coordinator replays the __consumer_offsets partitions it leads.
-        for topic, partitions in self.broker.image.partitions.items():
-            for record in partitions.values():
-                if record.leader == self.broker.broker_id and (topic, record.partition_id) not in self.broker.logs:
-                    self.broker.logs[(topic, record.partition_id)] = self.broker.log_factory(
-                        topic, record.partition_id, self.broker.topic_config(topic), self.sim.now_ms
-                    )
-        for topic in (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC):
-            for record in sorted(self.broker.image.partitions.get(topic, {}).values(), key=lambda r: r.partition_id):
-                if record.leader == self.broker.broker_id:
-                    self.broker.load_coordinator_partition(topic, record.partition_id, self.sim.now_ms)
-        self._after_work()
+        # In-memory logs need no recovery (on-disk storage, issue 7, will validate and truncate); after
+        # a wipe they start again empty. The broker takes up its partitions from the metadata image
+        # (leaders reload coordinator state), catches up on metadata it missed, and followers truncate
+        # and fetch again.
+        self.broker.rejoin(self.sim.now_ms)
+        self._flush_events()
 
 
 class ControllerNode(Node):
-    """Handles CreateTopics and pushes the resulting metadata records to every broker."""
+    """Drives the sans-IO Controller: CreateTopics, broker heartbeats, AlterPartition; publishes metadata."""
 
     def __init__(self, controller: Controller, sim: Simulator, network: Network, broker_ids: list[int]) -> None:
         super().__init__(CONTROLLER_NODE, sim, network)
         self.controller = controller
         self.broker_ids = broker_ids
+        self._liveness: Any = None
+        self._liveness_at: int | None = None
 
     def publish(self, records: tuple[Any, ...]) -> None:
-        for record in records:
-            self.controller.image.apply(record)
+        if not records:
+            return
+        start = self.controller.append(list(records))
         for broker_id in self.broker_ids:
-            self.send(broker_node_id(broker_id), MetadataUpdate(records))
+            self.send(broker_node_id(broker_id), MetadataUpdate(tuple(records), start))
+        self._arm_liveness()
 
     def on_message(self, src: str, message: Any) -> None:
-        if not isinstance(message, CreateTopicsRequest):
-            raise TypeError(f"the controller does not handle {type(message).__name__}")
-        results = []
-        for topic in message.topics:
-            result, records = self.controller.create_topic(topic)
-            results.append(result)
+        if isinstance(message, BrokerHeartbeatRequest):
+            records = self.controller.broker_heartbeat(message.broker_id, self.sim.now_ms)
             if records:
-                self.sim.record("controller.create_topic", self.node_id, topic=topic.name, partitions=result.num_partitions)
-                self.publish(tuple(records))
-        self.send(src, CreateTopicsResponse(tuple(results), message.correlation_id))
+                self.sim.record("controller.unfence", self.node_id, broker=message.broker_id)
+            self.publish(tuple(records))
+            missed = tuple(self.controller.log[message.metadata_offset:])
+            self.send(src, BrokerHeartbeatResponse(message.broker_id in self.controller.image.fenced, 0, message.correlation_id,
+                                                   missed, message.metadata_offset))
+            self._arm_liveness()
+        elif isinstance(message, AlterPartitionRequest):
+            response, records = self.controller.alter_partition(message)
+            self.sim.record("controller.alter_partition", self.node_id, topic=message.topic, partition=message.partition,
+                            isr=list(message.new_isr), error=response.error_code)
+            self.publish(tuple(records))
+            self.send(src, response)
+        elif isinstance(message, CreateTopicsRequest):
+            results = []
+            for topic in message.topics:
+                result, records = self.controller.create_topic(topic)
+                results.append(result)
+                if records:
+                    self.sim.record("controller.create_topic", self.node_id, topic=topic.name, partitions=result.num_partitions)
+                    self.publish(tuple(records))
+            self.send(src, CreateTopicsResponse(tuple(results), message.correlation_id))
+        else:
+            raise TypeError(f"the controller does not handle {type(message).__name__}")
+
+    def _arm_liveness(self) -> None:
+        """One timer at the next moment a broker's session could expire (none while nobody must heartbeat)."""
+        deadline = self.controller.next_liveness_deadline(self.sim.now_ms)
+        if deadline == self._liveness_at:
+            return
+        if self._liveness is not None:
+            self._liveness.cancel()
+        self._liveness_at = deadline
+        self._liveness = None if deadline is None else self.set_timer(max(0, deadline - self.sim.now_ms), self._check_liveness)
+
+    def _check_liveness(self) -> None:
+        self._liveness = self._liveness_at = None
+        for broker_id in self.controller.expired_brokers(self.sim.now_ms):
+            records = self.controller.fence(broker_id)
+            self.sim.record("controller.fence", self.node_id, broker=broker_id,
+                            elections=[f"{r.topic}-{r.partition_id}->{r.leader}" for r in records if getattr(r, "leader", None) is not None])
+            self.publish(tuple(records))
+        self._arm_liveness()
 
 
 class ClientNode(Node):
@@ -240,7 +282,11 @@ class EmbeddedCluster:
         partitioner: Partitioner | None = None,
         latency_ms: int = 1,
         producer_state_class: type | None = None,
+        truncation: str = "leader-epoch",
     ) -> None:
+        """``truncation``: how a follower of a new leader discards records — "leader-epoch" (KIP-101,
+        Kafka since 0.11) or "high-watermark" (before it: to its own high watermark; chapter 05 shows
+        how that loses acknowledged records)."""
         if brokers < 1:
             raise ValueError(f"a cluster needs at least one broker, got {brokers}")
         self.sim = Simulator(seed)
@@ -256,7 +302,8 @@ class EmbeddedCluster:
         self.sticky = UniformStickyPartitioner(self.sim.rng("partitioner"))
         broker_ids = list(range(brokers))
         self.brokers = {
-            i: BrokerNode(Broker(i, self.config, log_factory, producer_state_class, uuid_rng=self.sim.rng(f"broker-{i}.member-ids")), self.sim, self.network)
+            i: BrokerNode(Broker(i, self.config, log_factory, producer_state_class, uuid_rng=self.sim.rng(f"broker-{i}.member-ids"),
+                                truncation=truncation), self.sim, self.network)
             for i in broker_ids
         }
         self.controller = ControllerNode(Controller(self.config, MetadataImage()), self.sim, self.network, broker_ids)
@@ -265,20 +312,24 @@ class EmbeddedCluster:
             node.broker.controller_id = 0
             node.start()
         self.controller.publish(tuple(RegisterBrokerRecord(i) for i in broker_ids))
-        self._last_offsets: dict[tuple[int, str, int], tuple[int, int]] = {}
+        self._last_offsets: dict[tuple[int, str, int], tuple[int, int, int]] = {}
         self.sim.add_invariant("offsets only move forward", self._offsets_only_move_forward)
         self.sim.run(until_ms=self.sim.now_ms + 10 * latency_ms)
 
     def _offsets_only_move_forward(self, sim: Simulator) -> None:
-        """After every event: log start ≤ log end, and neither ever goes back (offsets are never reused)."""
+        """After every event: log start ≤ log end; the log start never goes back; the log end goes back
+        only when a follower truncates what the leader does not have (offsets are never reused on a leader)."""
         for broker_id, node in self.brokers.items():
+            truncations = node.broker.replica_manager.truncations
             for (topic, partition), log in node.broker.logs.items():
                 start, end = log.log_start_offset, log.log_end_offset
                 assert 0 <= start <= end, f"{topic}-{partition} on broker {broker_id}: log start {start} > log end {end}"
-                before = self._last_offsets.get((broker_id, topic, partition), (0, 0))
-                assert start >= before[0], f"{topic}-{partition}: log start offset went back from {before[0]} to {start}"
-                assert end >= before[1], f"{topic}-{partition}: log end offset went back from {before[1]} to {end} (offsets reused?)"
-                self._last_offsets[(broker_id, topic, partition)] = (start, end)
+                cut = truncations.get((topic, partition), 0)
+                before = self._last_offsets.get((broker_id, topic, partition), (0, 0, cut))
+                assert start >= before[0] or cut != before[2], f"{topic}-{partition}: log start offset went back from {before[0]} to {start}"
+                assert end >= before[1] or cut != before[2], \
+                    f"{topic}-{partition} on broker {broker_id}: log end offset went back from {before[1]} to {end} (offsets reused?)"
+                self._last_offsets[(broker_id, topic, partition)] = (start, end, cut)
 
     # -- plumbing -------------------------------------------------------------------------------
     @property
@@ -310,10 +361,14 @@ class EmbeddedCluster:
         _raise_for(result.error_code, result.error_message)
         self.sim.run_until(lambda: all(name in node.broker.image.topic_ids for node in self.brokers.values()), 1000)
 
-    def metadata(self, topics: Iterable[str] | None = None, broker_id: int = 0) -> MetadataResponse:
-        """Ask one broker (any broker is a bootstrap server) for the cluster's metadata."""
+    def metadata(self, topics: Iterable[str] | None = None, broker_id: int | None = None) -> MetadataResponse:
+        """Ask a broker for the cluster's metadata: ``broker_id``, or the first bootstrap server that is up
+        (any broker will do; a connection to a dead process is refused at once, so the client moves on)."""
         wanted = None if topics is None else tuple(topics)
-        return self.request(broker_node_id(broker_id), lambda cid: MetadataRequest(wanted, correlation_id=cid))
+        candidates = [broker_id] if broker_id is not None else [b for b in sorted(self.brokers) if self.brokers[b].alive]
+        if not candidates:
+            raise NetworkExceptionError("no bootstrap server is up: every broker has crashed")
+        return self.request(broker_node_id(candidates[0]), lambda cid: MetadataRequest(wanted, correlation_id=cid))
 
     def partitions_for(self, topic: str) -> dict[int, int]:
         """Partition → leader broker id, from metadata."""

@@ -133,6 +133,15 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = {
         ConfigKey("log.message.timestamp.before.max.ms", int, LONG_MAX, "Default message.timestamp.before.max.ms.", at_least(0)),
         ConfigKey("log.message.timestamp.after.max.ms", int, 60 * 60 * 1000, "Default message.timestamp.after.max.ms.", at_least(0)),
         ConfigKey("min.insync.replicas", int, 1, "Default min.insync.replicas.", at_least(1), importance="high"),
+        # replication (ReplicationConfigs, KRaftConfigs)
+        ConfigKey("replica.lag.time.max.ms", int, 30_000, "A follower that has not caught up for this long leaves the ISR.", at_least(0), importance="high"),
+        ConfigKey("replica.fetch.wait.max.ms", int, 500, "How long a leader may hold a follower's fetch waiting for data.", at_least(0)),
+        ConfigKey("replica.fetch.min.bytes", int, 1, "Bytes a follower's fetch waits for.", at_least(0)),
+        ConfigKey("replica.fetch.backoff.ms", int, 1000, "Wait after a follower's fetch fails.", at_least(0)),
+        ConfigKey("replica.socket.timeout.ms", int, 30_000, "A follower's fetch without an answer for this long has failed.", at_least(1)),
+        ConfigKey("unclean.leader.election.enable", bool, False, "Default for topics: let an out-of-sync replica become leader.", importance="high"),
+        ConfigKey("broker.heartbeat.interval.ms", int, 2000, "How often a broker tells the controller it is alive.", at_least(1)),
+        ConfigKey("broker.session.timeout.ms", int, 9000, "A broker silent for this long is fenced by the controller.", at_least(1)),
         # the group coordinator (GroupCoordinatorConfig)
         ConfigKey("offsets.topic.num.partitions", int, 50, "Partitions of __consumer_offsets (fixed once the topic exists).", at_least(1), importance="high"),
         ConfigKey("offsets.topic.replication.factor", int, 3, "Replication factor of __consumer_offsets; creating it fails until that many brokers exist.", at_least(1), importance="high"),

@@ -372,6 +372,44 @@ class ProducerFencedError(KafkaError):
     error_name = "PRODUCER_FENCED"
 
 
+class FencedLeaderEpochError(KafkaError):
+    """The leader epoch in the request is older than the broker's: refresh metadata."""
+
+    error_code = 74
+    error_name = "FENCED_LEADER_EPOCH"
+    retriable = True
+
+
+class UnknownLeaderEpochError(KafkaError):
+    """The leader epoch in the request is newer than the broker's."""
+
+    error_code = 75
+    error_name = "UNKNOWN_LEADER_EPOCH"
+    retriable = True
+
+
+class InvalidUpdateVersionError(KafkaError):
+    """The AlterPartition request's partition epoch is stale."""
+
+    error_code = 95
+    error_name = "INVALID_UPDATE_VERSION"
+
+
+class IneligibleReplicaError(KafkaError):
+    """A replica proposed for the ISR is not eligible (fenced or not a replica)."""
+
+    error_code = 107
+    error_name = "INELIGIBLE_REPLICA"
+
+
+class OffsetNotAvailableError(KafkaError):
+    """The leader's high watermark has not caught up to its epoch start yet."""
+
+    error_code = 78
+    error_name = "OFFSET_NOT_AVAILABLE"
+    retriable = True
+
+
 ERRORS_BY_CODE: dict[int, type[KafkaError]] = {
     cls.error_code: cls
     for cls in list(globals().values())

@@ -22,6 +22,7 @@ from typing import Any, Callable, Protocol, Sequence
 
 from kafkalab.broker.messages import (
     EARLIEST_TIMESTAMP,
+    CreateTopicsResponse,
     LATEST_TIMESTAMP,
     DeleteRecordsRequest,
     CreatableTopic,
@@ -34,9 +35,14 @@ from kafkalab.broker.messages import (
     InitProducerIdResponse,
     ListOffsetsRequest,
     ListOffsetsResponse,
+    AlterPartitionResponse,
+    BrokerHeartbeatResponse,
     MetadataImage,
     MetadataRecord,
     MetadataRequest,
+    OffsetsForLeaderEpochRequest,
+    OffsetsForLeaderEpochResponse,
+    PartitionChangeRecord,
     MetadataResponse,
     MetadataResponsePartition,
     MetadataResponseTopic,
@@ -47,6 +53,7 @@ from kafkalab.broker.messages import (
     ProduceResponse,
 )
 from kafkalab.broker.producer_state import ProducerIdManager, ProducerStateManager
+from kafkalab.broker.replica_manager import ReplicaManager, annotate_epochs
 from kafkalab.config import INTERNAL_TOPICS, BrokerConfig, TopicConfig
 from kafkalab.coordinator import OFFSETS_TOPIC, GroupCoordinator
 from kafkalab.coordinator.messages import (
@@ -70,6 +77,10 @@ from kafkalab.coordinator.transaction_messages import (
 from kafkalab.broker.transactions import PartitionTransactions, control_record_key, control_record_value
 from kafkalab.errors import (
     CoordinatorNotAvailableError,
+    OffsetOutOfRangeError,
+    FencedLeaderEpochError,
+    NotEnoughReplicasError,
+    UnknownLeaderEpochError,
     InvalidRequestError,
     InvalidRequiredAcksError,
     KafkaError,
@@ -125,7 +136,7 @@ class Broker:
 
     def __init__(
         self, broker_id: int, config: BrokerConfig | None = None, log_factory: LogFactory | None = None,
-        producer_state_class: type | None = None, uuid_rng: random.Random | None = None,
+        producer_state_class: type | None = None, uuid_rng: random.Random | None = None, truncation: str = "leader-epoch",
     ) -> None:
         self.broker_id = broker_id
         self.config = config or BrokerConfig()
@@ -143,25 +154,58 @@ class Broker:
         self.transaction_coordinator = TransactionCoordinator(
             self.config, self.producer_ids.generate, self._append_transaction_records, self._leader_id_of, self._event)
         self.transactions: dict[tuple[str, int], PartitionTransactions] = {}  # per partition led here
+        self.replica_manager = ReplicaManager(self, truncation)
+        self.metadata_offset = 0  # how many records of the metadata log this broker has applied
         self.delayed_fetches: list[_DelayedFetch] = []  # the fetch purgatory
         self._outbox: list[tuple[str, Any]] = []  # responses to parked requests, as (client, response)
         self.effects: list[Any] = []  # requests the broker itself sends (e.g. CreateTopics for __consumer_offsets)
+        self._current_client = "client"
         self._internal_topics_requested: set[str] = set()
 
     # -- metadata -------------------------------------------------------------------------------
-    def apply_metadata(self, records: Sequence[MetadataRecord], now_ms: int) -> None:
-        """Replay metadata records; create the logs of partitions this broker now leads."""
+    def apply_metadata(self, records: Sequence[MetadataRecord], now_ms: int, start_offset: int = -1) -> None:
+        """Replay metadata records: become leader or follower of partitions, load coordinator state.
+
+        With ``start_offset`` (the first record's offset in the metadata log) a broker that missed
+        records (it was down) asks the controller for them instead of applying out of order.
+        """
+        if start_offset >= 0:
+            if start_offset > self.metadata_offset:
+                self.replica_manager.send_heartbeat()  # a gap: fetch what we missed first
+                return
+            records = list(records)[self.metadata_offset - start_offset:]
         for record in records:
             self.image.apply(record)
-            if isinstance(record, PartitionRecord) and record.leader == self.broker_id:
-                key = (record.topic, record.partition_id)
-                if key not in self.logs:
-                    self.logs[key] = self.log_factory(record.topic, record.partition_id, self.topic_config(record.topic), now_ms)
-                    self._event("log.created", topic=record.topic, partition=record.partition_id)
-                if record.topic in (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC):
-                    self.load_coordinator_partition(record.topic, record.partition_id, now_ms)
-            elif isinstance(record, PartitionRecord) and record.topic == OFFSETS_TOPIC:
-                self.group_coordinator.unload_partition(record.partition_id)
+            self.metadata_offset += 1
+            if isinstance(record, (PartitionRecord, PartitionChangeRecord)):
+                self._on_partition_change(self.image.partitions[record.topic][record.partition_id], now_ms)
+
+    def _on_partition_change(self, record: PartitionRecord, now_ms: int) -> None:
+        key = (record.topic, record.partition_id)
+        was_leader = key in self.replica_manager.partitions and self.replica_manager.partitions[key].is_leader
+        if record.leader == self.broker_id or self.broker_id in record.replicas:
+            self.replica_manager.on_partition_record(record, now_ms)
+        if record.leader == self.broker_id and not was_leader and record.topic in (OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC):
+            self.load_coordinator_partition(record.topic, record.partition_id, now_ms)
+        elif was_leader and record.leader != self.broker_id and record.topic == OFFSETS_TOPIC:
+            self.group_coordinator.unload_partition(record.partition_id)
+
+    def ensure_log(self, topic: str, partition: int, now_ms: int) -> PartitionLogLike:
+        """The local log of a replica, created on first need."""
+        key = (topic, partition)
+        if key not in self.logs:
+            self.logs[key] = self.log_factory(topic, partition, self.topic_config(topic), now_ms)
+            self._event("log.created", topic=topic, partition=partition)
+        return self.logs[key]
+
+    def rejoin(self, now_ms: int) -> None:
+        """After a restart: take up every partition again from the metadata image and catch up with the controller."""
+        self.replica_manager.forget_everything()
+        for topic in sorted(self.image.partitions):
+            for record in sorted(self.image.partitions[topic].values(), key=lambda r: r.partition_id):
+                if self.broker_id in record.replicas:
+                    self._on_partition_change(record, now_ms)
+        self.replica_manager.send_heartbeat()
 
     def load_coordinator_partition(self, topic: str, partition: int, now_ms: int) -> None:
         """Become the coordinator of one partition of __consumer_offsets (groups) or
@@ -207,6 +251,7 @@ class Broker:
         learner's log raising a bug) becomes UNKNOWN_SERVER_ERROR for that request, and the
         broker carries on.
         """
+        self._current_client = client
         if is_transaction_request(request):
             try:
                 return self.transaction_coordinator.handle(request, now_ms)
@@ -227,6 +272,7 @@ class Broker:
             ProduceRequest: self.handle_produce,
             FindCoordinatorRequest: self.handle_find_coordinator,
             WriteTxnMarkersRequest: self.handle_write_txn_markers,
+            OffsetsForLeaderEpochRequest: lambda request, now: self.replica_manager.end_offset_for_epoch(request),
             ListOffsetsRequest: self.handle_list_offsets,
             DeleteRecordsRequest: self.handle_delete_records,
             InitProducerIdRequest: self.handle_init_producer_id,
@@ -296,13 +342,30 @@ class Broker:
         """Append each partition's batch (each may fail on its own). acks=0 gets no response, as in Kafka."""
         if request.acks not in (-1, 0, 1):
             raise InvalidRequiredAcksError(f"acks={request.acks}; use -1 (all), 0 or 1")
-        responses = tuple(self.produce_to_partition(data, now_ms) for data in request.partitions)
-        return None if request.acks == 0 else ProduceResponse(responses, request.correlation_id)
+        responses = tuple(self.produce_to_partition(data, now_ms, request.acks) for data in request.partitions)
+        if request.acks == 0:
+            return None
+        if request.acks == -1:  # acks=all: answer once the high watermark passes every write (DelayedProduce)
+            required = {(r.topic, r.partition): r.base_offset + self._records_in(request, r) for r in responses if r.error_code == 0}
+            if required:
+                return self.replica_manager.park_produce(
+                    self._current_client, request, {(r.topic, r.partition): r for r in responses}, required, now_ms)
+        return ProduceResponse(responses, request.correlation_id)
 
-    def produce_to_partition(self, data: ProducePartitionData, now_ms: int) -> PartitionProduceResponse:
+    @staticmethod
+    def _records_in(request: ProduceRequest, response: PartitionProduceResponse) -> int:
+        data = next(d for d in request.partitions if (d.topic, d.partition) == (response.topic, response.partition))
+        return data.records.record_count
+
+    def produce_to_partition(self, data: ProducePartitionData, now_ms: int, acks: int = 1) -> PartitionProduceResponse:
         """ReplicaManager.appendRecords for one partition: producer-state checks, then the log append."""
         try:
             log = self.leader_log(data.topic, data.partition)
+            partition = self.replica_manager.partitions.get((data.topic, data.partition))
+            if acks == -1 and partition is not None and len(partition.isr) < partition.min_insync_replicas:
+                raise NotEnoughReplicasError(
+                    f"The size of the current ISR {list(partition.isr)} is insufficient to satisfy the min.isr requirement "
+                    f"of {partition.min_insync_replicas} for partition {data.topic}-{data.partition}")
             key = (data.topic, data.partition)
             if key not in self.producer_states:
                 self.producer_states[key] = self.producer_state_class()
@@ -323,6 +386,7 @@ class Broker:
             self._event("produce.error", topic=data.topic, partition=data.partition, error=type(crash).__name__)
             return PartitionProduceResponse(data.topic, data.partition, UnknownServerError.error_code, f"{type(crash).__name__}: {crash}")
         self._event("produce.append", topic=data.topic, partition=data.partition, first_offset=info.first_offset, last_offset=info.last_offset)
+        self.replica_manager.on_leader_append((data.topic, data.partition), now_ms)
         if self.delayed_fetches:
             self._try_complete_delayed_fetches(now_ms)
         return PartitionProduceResponse(
@@ -341,6 +405,11 @@ class Broker:
         ``max_wait_ms`` > 0, park the request in the fetch purgatory (DelayedFetch) instead of answering."""
         if request.max_wait_ms < 0 or request.min_bytes < 0:
             raise InvalidRequestError(f"max_wait_ms={request.max_wait_ms}, min_bytes={request.min_bytes}: neither may be negative")
+        if request.replica_id >= 0:  # a follower: its fetch offset says how far it has replicated
+            for wanted in request.partitions:
+                partition = self.replica_manager.partitions.get((wanted.topic, wanted.partition))
+                if partition is not None and partition.is_leader and self._epoch_error(wanted, partition) is None:
+                    self.replica_manager.on_follower_fetch((wanted.topic, wanted.partition), request.replica_id, wanted.fetch_offset, now_ms)
         response = self._read_fetch(request)
         if request.max_wait_ms == 0 or _fetched_bytes(response) >= max(request.min_bytes, 1) or _has_error(response):
             return response
@@ -353,7 +422,8 @@ class Broker:
         budget = request.max_bytes
         for wanted in request.partitions:
             try:
-                results.append(self._read_partition(wanted, budget if results else None, request.isolation_level == 1))
+                results.append(self._read_partition(wanted, budget if results else None, request.isolation_level == 1,
+                                                    request.replica_id >= 0))
             except KafkaError as error:
                 self._event("fetch.error", topic=wanted.topic, partition=wanted.partition, error=error.error_name)
                 results.append(FetchPartitionResponse(wanted.topic, wanted.partition, error.error_code, str(error)))
@@ -365,8 +435,22 @@ class Broker:
             budget -= sum(_record_bytes(r) for r in results[-1].records)
         return FetchResponse(tuple(results), correlation_id=request.correlation_id)
 
-    def _read_partition(self, wanted: FetchPartition, request_budget: int | None, read_committed: bool = False) -> FetchPartitionResponse:
+    def _epoch_error(self, wanted: FetchPartition, partition: Any) -> KafkaError | None:
+        """KIP-320: a request for another leader epoch than the current one is refused."""
+        if wanted.current_leader_epoch < 0 or wanted.current_leader_epoch == partition.leader_epoch:
+            return None
+        if wanted.current_leader_epoch < partition.leader_epoch:
+            return FencedLeaderEpochError(f"epoch {wanted.current_leader_epoch} is older than the leader's {partition.leader_epoch}")
+        return UnknownLeaderEpochError(f"epoch {wanted.current_leader_epoch} is newer than the leader's {partition.leader_epoch}")
+
+    def _read_partition(self, wanted: FetchPartition, request_budget: int | None, read_committed: bool = False,
+                        from_follower: bool = False) -> FetchPartitionResponse:
         log = self.leader_log(wanted.topic, wanted.partition)
+        partition = self.replica_manager.partitions.get((wanted.topic, wanted.partition))
+        if partition is not None:
+            error = self._epoch_error(wanted, partition)
+            if error is not None:
+                raise error
         max_bytes = wanted.partition_max_bytes
         if request_budget is not None:  # fetch.max.bytes: the first partition always gets at least one batch
             max_bytes = max(0, request_budget) if max_bytes is None else max(0, min(max_bytes, request_budget))
@@ -376,16 +460,21 @@ class Broker:
             records = log.read(wanted.fetch_offset, wanted.max_records)
         else:
             records = log.read(wanted.fetch_offset, wanted.max_records, max_bytes)
+        high_watermark = self.replica_manager.high_watermark(wanted.topic, wanted.partition, log.log_end_offset)
+        if not from_follower:  # consumers read only what every in-sync replica has
+            records = [r for r in records if r.offset < high_watermark]
         transactions = self.transactions.get((wanted.topic, wanted.partition))
-        stable = log.log_end_offset if transactions is None else transactions.last_stable_offset(log.log_end_offset)
+        stable = high_watermark if transactions is None else transactions.last_stable_offset(high_watermark)
         aborted: tuple = ()
         if transactions is not None:
             records = transactions.annotate(records)
-            if read_committed:  # never beyond the last stable offset; say which ranges were aborted
+            if read_committed and not from_follower:  # never beyond the last stable offset; say which ranges were aborted
                 records = [r for r in records if r.offset < stable]
                 aborted = transactions.aborted_between(wanted.fetch_offset, stable)
+        if from_follower:
+            records = annotate_epochs(partition, records)
         return FetchPartitionResponse(
-            wanted.topic, wanted.partition, high_watermark=log.log_end_offset, last_stable_offset=stable,
+            wanted.topic, wanted.partition, high_watermark=high_watermark, last_stable_offset=stable,
             log_start_offset=log.log_start_offset, records=tuple(records), aborted_transactions=aborted,
         )
 
@@ -467,6 +556,24 @@ class Broker:
             self._try_complete_delayed_fetches(now_ms)
         return WriteTxnMarkersResponse(tuple(results), correlation_id=request.correlation_id)
 
+    def on_peer_response(self, source: int | str, message: Any, now_ms: int) -> None:
+        """An answer to a request this broker sent: to a leader (fetch, epoch) or to the controller."""
+        if isinstance(message, FetchResponse) and isinstance(source, int):
+            self.replica_manager.on_fetch_response(source, message, now_ms)
+        elif isinstance(message, OffsetsForLeaderEpochResponse) and isinstance(source, int):
+            self.replica_manager.on_epoch_response(source, message, now_ms)
+        elif isinstance(message, AlterPartitionResponse):
+            self.replica_manager.on_alter_partition_response(message, now_ms)
+        elif isinstance(message, BrokerHeartbeatResponse):
+            if message.missed_records:
+                self.apply_metadata(message.missed_records, now_ms, message.start_offset)
+        elif isinstance(message, WriteTxnMarkersResponse):
+            self.on_write_txn_markers_response(message, now_ms)
+        elif isinstance(message, CreateTopicsResponse):
+            for result in message.topics:
+                self.on_create_topic_result(result.name, result.error_code, result.error_message)
+        self.replica_manager.poll_fetchers(now_ms)
+
     def on_write_txn_markers_response(self, response: WriteTxnMarkersResponse, now_ms: int) -> None:
         """A leader answered our WriteTxnMarkers (we are the transaction coordinator)."""
         by_producer: dict[int, list[tuple[str, int, int]]] = {}
@@ -480,8 +587,8 @@ class Broker:
         log = self.leader_log(request.topic, request.partition)
         if request.timestamp == EARLIEST_TIMESTAMP:
             return ListOffsetsResponse(**reply, offset=log.log_start_offset)
-        if request.timestamp == LATEST_TIMESTAMP:
-            return ListOffsetsResponse(**reply, offset=log.log_end_offset)
+        if request.timestamp == LATEST_TIMESTAMP:  # the high watermark: what consumers can read
+            return ListOffsetsResponse(**reply, offset=self.replica_manager.high_watermark(request.topic, request.partition, log.log_end_offset))
         for record in log.read(log.log_start_offset):
             if record.timestamp >= request.timestamp:
                 return ListOffsetsResponse(**reply, offset=record.offset, timestamp=record.timestamp)
@@ -491,7 +598,11 @@ class Broker:
         log = self.leader_log(request.topic, request.partition)
         if not hasattr(log, "delete_records"):
             raise UnknownServerError("this log does not support DeleteRecords")
-        low = log.delete_records(log.log_end_offset if request.offset == -1 else request.offset, now_ms)
+        high_watermark = self.replica_manager.high_watermark(request.topic, request.partition, log.log_end_offset)
+        if request.offset > high_watermark:
+            raise OffsetOutOfRangeError(f"cannot delete records of {request.topic}-{request.partition} before offset "
+                                        f"{request.offset}: it must be within [0, {high_watermark}] (the high watermark)")
+        low = log.delete_records(high_watermark if request.offset == -1 else request.offset, now_ms)
         return DeleteRecordsResponse(request.topic, request.partition, low_watermark=low, correlation_id=request.correlation_id)
 
     def leader_log(self, topic: str, partition: int) -> PartitionLogLike:
@@ -513,12 +624,12 @@ class Broker:
     def take_effects(self) -> list[Any]:
         """Requests the broker itself sends: CreatableTopic (to the controller) and (broker id, WriteTxnMarkersRequest)."""
         effects, self.effects = self.effects, []
-        return effects + self.transaction_coordinator.take_effects()
+        return effects + self.transaction_coordinator.take_effects() + self.replica_manager.take_effects()
 
     def next_deadline_ms(self) -> int | None:
         """When :meth:`tick_requests` next has something to do (a parked fetch or a group timer), if ever."""
         deadlines = [parked.deadline_ms for parked in self.delayed_fetches]
-        for coordinator in (self.group_coordinator, self.transaction_coordinator):
+        for coordinator in (self.group_coordinator, self.transaction_coordinator, self.replica_manager):
             deadline = coordinator.next_deadline_ms()
             if deadline is not None:
                 deadlines.append(deadline)
@@ -530,6 +641,7 @@ class Broker:
             self._try_complete_delayed_fetches(now_ms, expire=True)
         self.group_coordinator.tick(now_ms)
         self.transaction_coordinator.tick(now_ms)
+        self.replica_manager.tick(now_ms)
 
     def tick(self, now_ms: int) -> int:
         """Run retention on every log if log.retention.check.interval.ms has passed; segments deleted."""

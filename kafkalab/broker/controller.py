@@ -18,17 +18,27 @@ import hashlib
 import re
 
 from kafkalab.broker.messages import (
+    AlterPartitionRequest,
+    AlterPartitionResponse,
     ConfigRecord,
     CreatableTopic,
     CreatableTopicResult,
+    FenceBrokerRecord,
     MetadataImage,
     MetadataRecord,
+    PartitionChangeRecord,
     PartitionRecord,
     TopicRecord,
+    UnfenceBrokerRecord,
 )
 from kafkalab.config import INTERNAL_TOPICS, BrokerConfig
 from kafkalab.errors import (
     ConfigError,
+    FencedLeaderEpochError,
+    IneligibleReplicaError,
+    InvalidUpdateVersionError,
+    NotLeaderOrFollowerError,
+    UnknownTopicOrPartitionError,
     InvalidConfigurationError,
     InvalidPartitionsError,
     InvalidReplicationFactorError,
@@ -61,12 +71,130 @@ def place_replicas(num_partitions: int, replication_factor: int, brokers: list[i
 
 
 class Controller:
-    """Validates CreateTopics and turns it into metadata records."""
+    """Validates CreateTopics, watches broker heartbeats, elects leaders and changes ISRs — all as
+    metadata records appended to the metadata log that every broker replays.
+
+    * **Liveness.** Each broker heartbeats every ``broker.heartbeat.interval.ms`` (2 s). A broker
+      silent for ``broker.session.timeout.ms`` (9 s) is *fenced*: it leads nothing and leaves every
+      ISR. Its next heartbeat unfences it; it then catches up as a follower and its leaders add it
+      back to the ISR.
+    * **Elections** (PartitionChangeBuilder): the new leader is the first replica, in replica
+      order, that is in the ISR and not fenced — a *clean* election. If none is left the partition
+      is offline (leader -1) unless ``unclean.leader.election.enable`` lets an out-of-sync replica
+      lead, losing what only the ISR had. Each new leader gets the next leader epoch.
+    * **AlterPartition** (KIP-497): a leader proposes a new ISR with the partition epoch it knows;
+      a stale proposal gets INVALID_UPDATE_VERSION, a fenced replica INELIGIBLE_REPLICA.
+
+    Kafka: org.apache.kafka.controller.ReplicationControlManager (handleBrokerFenced,
+    handleBrokerUnfenced, alterPartition, electLeaders), PartitionChangeBuilder,
+    BrokerHeartbeatManager, ClusterControlManager; KIP-631, KIP-497.
+    """
 
     def __init__(self, config: BrokerConfig, image: MetadataImage) -> None:
         self.config = config
         self.image = image
         self._topics_created = 0
+        self.log: list[MetadataRecord] = []  # the metadata log (__cluster_metadata): offset = index
+        self.last_heartbeat_ms: dict[int, int] = {}
+
+    # -- the metadata log ---------------------------------------------------------------------
+    def append(self, records: list[MetadataRecord]) -> int:
+        """Apply and append records; returns the offset of the first one."""
+        start = len(self.log)
+        for record in records:
+            self.image.apply(record)
+            self.log.append(record)
+        return start
+
+    # -- broker liveness ----------------------------------------------------------------------
+    def broker_heartbeat(self, broker_id: int, now_ms: int) -> list[MetadataRecord]:
+        """Records to append because of this heartbeat (unfencing, and the elections it allows)."""
+        self.last_heartbeat_ms[broker_id] = now_ms
+        if broker_id not in self.image.fenced:
+            return []
+        return [UnfenceBrokerRecord(broker_id), *self._elect_offline_partitions(set(self.image.fenced) - {broker_id})]
+
+    def expects_heartbeats(self, broker_id: int) -> bool:
+        """Simulator economy: only brokers hosting a replicated partition heartbeat (see ReplicaManager)."""
+        return any(broker_id in r.replicas and len(r.replicas) > 1 for parts in self.image.partitions.values() for r in parts.values())
+
+    def expired_brokers(self, now_ms: int) -> list[int]:
+        timeout = self.config["broker.session.timeout.ms"]
+        return sorted(b for b in self.image.brokers if b not in self.image.fenced and self.expects_heartbeats(b)
+                      and now_ms - self.last_heartbeat_ms.setdefault(b, now_ms) > timeout)
+
+    def next_liveness_deadline(self, now_ms: int) -> int | None:
+        timeout = self.config["broker.session.timeout.ms"]
+        deadlines = [self.last_heartbeat_ms.setdefault(b, now_ms) + timeout + 1 for b in self.image.brokers
+                     if b not in self.image.fenced and self.expects_heartbeats(b)]
+        return min(deadlines, default=None)
+
+    def fence(self, broker_id: int) -> list[MetadataRecord]:
+        """handleBrokerFenced: out of every ISR, and new leaders where it led."""
+        records: list[MetadataRecord] = [FenceBrokerRecord(broker_id)]
+        fenced = set(self.image.fenced) | {broker_id}
+        for topic in sorted(self.image.partitions):
+            for record in sorted(self.image.partitions[topic].values(), key=lambda r: r.partition_id):
+                if broker_id not in record.isr and record.leader != broker_id:
+                    continue
+                isr = tuple(r for r in record.isr if r != broker_id) or record.isr  # the last ISR member stays (ELR-like)
+                if record.leader == broker_id:
+                    leader = self._choose_leader(record, fenced, isr)
+                    records.append(PartitionChangeRecord(topic, record.partition_id, leader=leader,
+                                                         isr=isr if leader == -1 or leader in isr else (leader,),
+                                                         bump_leader_epoch=True))
+                elif isr != record.isr:
+                    records.append(PartitionChangeRecord(topic, record.partition_id, isr=isr))
+        return records
+
+    def _choose_leader(self, record: PartitionRecord, fenced: set[int], isr: tuple[int, ...]) -> int:
+        for replica in record.replicas:
+            if replica in isr and replica not in fenced:
+                return replica
+        if self._unclean_allowed(record.topic):
+            for replica in record.replicas:
+                if replica not in fenced:
+                    return replica  # unclean: an out-of-sync replica leads; what only the ISR had is lost
+        return -1
+
+    def _unclean_allowed(self, topic: str) -> bool:
+        value = self.image.configs.get(topic, {}).get("unclean.leader.election.enable")
+        if value is None:
+            return bool(self.config["unclean.leader.election.enable"])
+        return value.lower() == "true"
+
+    def _elect_offline_partitions(self, fenced: set[int]) -> list[MetadataRecord]:
+        records: list[MetadataRecord] = []
+        for topic in sorted(self.image.partitions):
+            for record in sorted(self.image.partitions[topic].values(), key=lambda r: r.partition_id):
+                if record.leader >= 0:
+                    continue
+                leader = self._choose_leader(record, fenced, record.isr)
+                if leader >= 0:
+                    isr = record.isr if leader in record.isr else (leader,)
+                    records.append(PartitionChangeRecord(topic, record.partition_id, leader=leader, isr=isr, bump_leader_epoch=True))
+        return records
+
+    # -- AlterPartition -----------------------------------------------------------------------
+    def alter_partition(self, request: AlterPartitionRequest) -> tuple[AlterPartitionResponse, list[MetadataRecord]]:
+        reply = {"topic": request.topic, "partition": request.partition, "correlation_id": request.correlation_id}
+        record = self.image.partitions.get(request.topic, {}).get(request.partition)
+        if record is None:
+            return AlterPartitionResponse(**reply, error_code=UnknownTopicOrPartitionError.error_code), []
+        if record.leader != request.broker_id:
+            return AlterPartitionResponse(**reply, error_code=NotLeaderOrFollowerError.error_code), []
+        if request.leader_epoch != record.leader_epoch:
+            return AlterPartitionResponse(**reply, error_code=FencedLeaderEpochError.error_code), []
+        if request.partition_epoch != record.partition_epoch:
+            return AlterPartitionResponse(**reply, error_code=InvalidUpdateVersionError.error_code,
+                                          isr=record.isr, leader_epoch=record.leader_epoch, partition_epoch=record.partition_epoch), []
+        ineligible = [r for r in request.new_isr if r not in record.replicas or (r in self.image.fenced and r not in record.isr)]
+        if ineligible or request.broker_id not in request.new_isr:
+            return AlterPartitionResponse(**reply, error_code=IneligibleReplicaError.error_code,
+                                          error_message=f"replicas {ineligible} cannot join the ISR"), []
+        change = PartitionChangeRecord(request.topic, request.partition, isr=tuple(request.new_isr))
+        return AlterPartitionResponse(**reply, isr=tuple(request.new_isr), leader_epoch=record.leader_epoch,
+                                      partition_epoch=record.partition_epoch + 1), [change]
 
     def create_topic(self, topic: CreatableTopic) -> tuple[CreatableTopicResult, list[MetadataRecord]]:
         try:

@@ -41,6 +41,30 @@ class PartitionRecord:
     isr: tuple[int, ...]
     leader: int
     leader_epoch: int = 0
+    partition_epoch: int = 0
+
+
+@dataclass(frozen=True)
+class PartitionChangeRecord:
+    """A partition's leader and/or ISR changed (elections, AlterPartition). None: unchanged."""
+
+    topic: str
+    partition_id: int
+    leader: int | None = None
+    isr: tuple[int, ...] | None = None
+    bump_leader_epoch: bool = False
+
+
+@dataclass(frozen=True)
+class FenceBrokerRecord:
+    """The controller stopped hearing from a broker (broker.session.timeout.ms): it leads nothing now."""
+
+    broker_id: int
+
+
+@dataclass(frozen=True)
+class UnfenceBrokerRecord:
+    broker_id: int
 
 
 @dataclass(frozen=True)
@@ -50,14 +74,17 @@ class ConfigRecord:
     value: str
 
 
-MetadataRecord = RegisterBrokerRecord | TopicRecord | PartitionRecord | ConfigRecord
+MetadataRecord = (RegisterBrokerRecord | TopicRecord | PartitionRecord | ConfigRecord | PartitionChangeRecord
+                  | FenceBrokerRecord | UnfenceBrokerRecord)
 
 
 @dataclass(frozen=True)
 class MetadataUpdate:
-    """The controller pushing new metadata records to a broker."""
+    """The controller pushing new metadata records to a broker; ``start_offset`` is the first one's
+    offset in the metadata log (-1: apply as they come)."""
 
     records: tuple[MetadataRecord, ...]
+    start_offset: int = -1
 
 
 # -- requests and responses -------------------------------------------------------------------
@@ -191,6 +218,7 @@ class FetchPartition:
     fetch_offset: int
     partition_max_bytes: int | None = None  # whole batches, at least one (KIP-74); None: no limit
     max_records: int | None = None  # kafkalab shortcut for notebooks; Kafka bounds fetches by bytes only
+    current_leader_epoch: int = -1  # KIP-320: a fetch for an older (or newer) epoch is refused
 
 
 @dataclass(frozen=True)
@@ -205,6 +233,7 @@ class FetchRequest:
     max_bytes: int = 52428800  # fetch.max.bytes
     isolation_level: int = 0  # 0 READ_UNCOMMITTED, 1 READ_COMMITTED
     correlation_id: int = 0
+    replica_id: int = -1  # a follower's broker id; -1 for consumers
 
     @classmethod
     def single(cls, topic: str, partition: int, fetch_offset: int, max_records: int | None = None, correlation_id: int = 0,
@@ -279,6 +308,74 @@ class DeleteRecordsResponse:
 Request = CreateTopicsRequest | MetadataRequest | ProduceRequest | FetchRequest | ListOffsetsRequest | DeleteRecordsRequest | InitProducerIdRequest
 
 
+# -- replication: between brokers, and brokers to the controller ----------------------------------
+@dataclass(frozen=True)
+class BrokerHeartbeatRequest:
+    """Every broker.heartbeat.interval.ms: "I am alive" (KRaft's broker lease), and how much of the
+    metadata log this broker has applied."""
+
+    broker_id: int
+    metadata_offset: int = 0
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class BrokerHeartbeatResponse:
+    is_fenced: bool = False
+    error_code: int = 0
+    correlation_id: int = 0
+    missed_records: tuple = ()  # metadata records the broker had not applied (it fetches the metadata log)
+    start_offset: int = 0
+
+
+@dataclass(frozen=True)
+class AlterPartitionRequest:
+    """A leader asks the controller to change a partition's ISR (KIP-497)."""
+
+    broker_id: int
+    topic: str
+    partition: int
+    leader_epoch: int
+    partition_epoch: int
+    new_isr: tuple[int, ...]
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class AlterPartitionResponse:
+    topic: str
+    partition: int
+    error_code: int = 0
+    error_message: str | None = None
+    isr: tuple[int, ...] = ()
+    leader_epoch: int = -1
+    partition_epoch: int = -1
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class OffsetsForLeaderEpochRequest:
+    """A new follower asks the leader where ``leader_epoch`` ended (KIP-101)."""
+
+    topic: str
+    partition: int
+    leader_epoch: int
+    current_leader_epoch: int = -1
+    replica_id: int = -1
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class OffsetsForLeaderEpochResponse:
+    topic: str
+    partition: int
+    error_code: int = 0
+    error_message: str | None = None
+    leader_epoch: int = -1
+    end_offset: int = -1
+    correlation_id: int = 0
+
+
 @dataclass
 class MetadataImage:
     """What a broker knows of the cluster: brokers, topics, partition leaders and configs."""
@@ -287,6 +384,7 @@ class MetadataImage:
     topic_ids: dict[str, str] = field(default_factory=dict)
     partitions: dict[str, dict[int, PartitionRecord]] = field(default_factory=dict)
     configs: dict[str, dict[str, str]] = field(default_factory=dict)
+    fenced: set[int] = field(default_factory=set)
 
     def apply(self, record: MetadataRecord) -> None:
         """Replay one metadata record (as a KRaft broker replays __cluster_metadata)."""
@@ -300,5 +398,18 @@ class MetadataImage:
             self.partitions.setdefault(record.topic, {})[record.partition_id] = record
         elif isinstance(record, ConfigRecord):
             self.configs.setdefault(record.topic, {})[record.name] = record.value
+        elif isinstance(record, PartitionChangeRecord):
+            old = self.partitions[record.topic][record.partition_id]
+            self.partitions[record.topic][record.partition_id] = PartitionRecord(
+                old.topic, old.partition_id, old.replicas,
+                old.isr if record.isr is None else record.isr,
+                old.leader if record.leader is None else record.leader,
+                old.leader_epoch + (1 if record.bump_leader_epoch else 0),
+                old.partition_epoch + 1,
+            )
+        elif isinstance(record, FenceBrokerRecord):
+            self.fenced.add(record.broker_id)
+        elif isinstance(record, UnfenceBrokerRecord):
+            self.fenced.discard(record.broker_id)
         else:  # pragma: no cover - a new record type must be handled here
             raise TypeError(f"unknown metadata record {record!r}")

@@ -67,6 +67,7 @@ class StoredRecord:
     producer_id: int = -1
     is_transactional: bool = False
     is_control: bool = False  # a COMMIT/ABORT marker: consumers never return it
+    leader_epoch: int = -1  # the leader epoch it was written in (the batch's partitionLeaderEpoch)
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,41 @@ class PartitionLog:
             while len(self.segments) > 1 and self.segments[1].base_offset <= before_offset:
                 self.segments.pop(0)
         return self.log_start_offset
+
+    def truncate_to(self, offset: int) -> int:
+        """Drop every record at ``offset`` and above (LocalLog.truncateTo): a follower discarding what
+        the new leader does not have. Returns how many records were removed. The log start offset
+        never moves; truncating below it empties the log and starts it again at ``offset``."""
+        if offset >= self.log_end_offset:
+            return 0
+        removed = self.log_end_offset - max(offset, self.log_start_offset)
+        if offset <= self.log_start_offset:
+            self.segments = [LogSegment(base_offset=offset, created_ms=self.segments[0].created_ms)]
+            self.log_start_offset = self.log_end_offset = offset
+            return removed
+        kept_segments = []
+        for segment in self.segments:
+            if segment.base_offset >= offset and kept_segments:
+                continue
+            batches = [(b, size) for b, size in zip(segment.batches, segment.batch_sizes) if b.base_offset < offset]
+            segment.batches, segment.batch_sizes = [], []
+            segment.size_in_bytes = 0
+            for batch, size in batches:
+                if batch.next_offset > offset:  # the batch holding ``offset`` keeps only what comes before it
+                    before = batch.record_count
+                    kept = [r for r in batch.records if batch.offset_of(r) < offset]
+                    batch = RecordBatch.of(kept, base_offset=batch.base_offset, base_timestamp=batch.base_timestamp,
+                                           compression=batch.compression, timestamp_type=batch.timestamp_type,
+                                           producer_id=batch.producer_id, producer_epoch=batch.producer_epoch,
+                                           base_sequence=batch.base_sequence, is_transactional=batch.is_transactional)
+                    size = max(1, size * len(kept) // before)
+                segment.batches.append(batch)
+                segment.batch_sizes.append(size)
+                segment.size_in_bytes += size
+            kept_segments.append(segment)
+        self.segments = kept_segments
+        self.log_end_offset = offset
+        return removed
 
     def stored_record(self, batch: RecordBatch, record: Record) -> StoredRecord:
         return StoredRecord(
