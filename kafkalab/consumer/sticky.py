@@ -353,8 +353,12 @@ class _GeneralBuilder:
                 if self.is_balanced():
                     break
                 consumer = self.partition_consumer[tp]
-                if tp in previous and len(self.current[consumer]) > len(self.current[previous[tp][0]]) + 1:
-                    self.reassign(tp, previous[tp][0])
+                owner = previous[tp][0] if tp in previous else None
+                # Kafka's check, guarded: the previous owner must still take part and subscribe to the topic
+                # (Java would throw a NullPointerException, or hand the partition to a non-subscriber).
+                if (owner is not None and owner in self.current and tp[0] in self.consumer_topics[owner]
+                        and len(self.current[consumer]) > len(self.current[owner]) + 1):
+                    self.reassign(tp, owner)
                     performed = modified = True
                     continue
                 for other in self.topic_consumers[tp[0]]:
