@@ -155,14 +155,13 @@ class Partition:
         epoch_start = self.epoch_cache[-1][1] if self.epoch_cache else 0
         return state.log_end_offset >= self.high_watermark and state.log_end_offset >= epoch_start
 
-    def isr_to_expand(self) -> tuple[int, ...] | None:
-        """Followers not in the ISR that have caught up: the ISR to ask the controller for (one at a time)."""
-        if self.pending_isr is not None:
+    def isr_to_expand(self, replica_id: int) -> tuple[int, ...] | None:
+        """Partition.maybeExpandIsr, after ``replica_id`` fetched: the ISR to ask for if it caught up."""
+        if self.pending_isr is not None or replica_id in self.isr or replica_id not in self.replicas:
             return None
-        for replica in self.replicas:
-            if replica != self.broker_id and replica not in self.isr and self.follower_in_sync(replica):
-                return tuple(r for r in self.replicas if r in self.isr or r == replica)
-        return None
+        if not self.follower_in_sync(replica_id):
+            return None
+        return tuple(r for r in self.replicas if r in self.isr or r == replica_id)
 
     def isr_to_shrink(self, now_ms: int, lag_max_ms: int) -> tuple[int, ...] | None:
         """Followers that have not caught up within replica.lag.time.max.ms leave the ISR."""

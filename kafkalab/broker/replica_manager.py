@@ -163,7 +163,7 @@ class ReplicaManager:
         if partition.update_follower_fetch(replica_id, fetch_offset, now_ms):
             self._complete_delayed_produces(now_ms)
             self.broker._try_complete_delayed_fetches(now_ms)
-        expanded = partition.isr_to_expand()
+        expanded = partition.isr_to_expand(replica_id)
         if expanded is not None:
             self._alter_isr(partition, expanded, "a follower caught up")
 

@@ -1,0 +1,147 @@
+"""Seeded scenarios: replication, the ISR, the high watermark, acks, failover and truncation."""
+
+from __future__ import annotations
+
+import pytest
+
+from kafkalab.cluster import EmbeddedCluster
+from kafkalab.errors import NotEnoughReplicasError
+
+
+def replicas(cluster: EmbeddedCluster, topic: str = "orders", partition: int = 0) -> dict[int, tuple]:
+    """broker id -> (leader, leader epoch, ISR, log end offset, high watermark) for live brokers."""
+    out = {}
+    for broker_id, node in cluster.brokers.items():
+        state = node.broker.replica_manager.partitions.get((topic, partition))
+        if node.alive and state is not None:
+            out[broker_id] = (state.leader, state.leader_epoch, tuple(state.isr), state.log_end_offset, state.high_watermark)
+    return out
+
+
+def values(cluster: EmbeddedCluster, topic: str = "orders", partition: int = 0) -> list[bytes]:
+    return [r.value for r in cluster.fetch(topic, partition, cluster.list_offsets(topic, partition, "earliest"))]
+
+
+def replicated_cluster(seed: int = 1, min_isr: int = 2, **topic_config) -> EmbeddedCluster:
+    cluster = EmbeddedCluster(seed=seed, brokers=3)
+    cluster.create_topic("orders", partitions=1, replication_factor=3, config={"min.insync.replicas": min_isr, **topic_config})
+    return cluster
+
+
+def test_followers_replicate_and_the_high_watermark_follows_the_isr() -> None:
+    cluster = replicated_cluster()
+    for i in range(5):
+        assert cluster.produce("orders", f"v{i}").offset == i  # acks=all: answered once replicated
+    cluster.advance(1_000)
+    assert {state[3:] for state in replicas(cluster).values()} == {(5, 5)}
+    assert {state[2] for state in replicas(cluster).values()} == {(0, 1, 2)}
+
+
+def test_consumers_read_only_below_the_high_watermark() -> None:
+    cluster = replicated_cluster()
+    cluster.produce("orders", "replicated")
+    cluster.advance(1_000)
+    leader = cluster.partitions_for("orders")[0]
+    for follower in (b for b in cluster.brokers if b != leader):
+        cluster.network.partition([f"broker-{follower}"], [f"broker-{leader}"])
+    cluster.produce("orders", "only on the leader", acks=1)  # acks=1: answered before any follower has it
+    state = replicas(cluster)[leader]
+    assert state[3] == 2 and state[4] == 1  # log end 2, high watermark 1
+    assert values(cluster) == [b"replicated"]
+    assert cluster.list_offsets("orders", 0, "latest") == 1
+
+
+def test_a_crashed_leader_is_replaced_from_the_isr_and_nothing_acknowledged_is_lost() -> None:
+    cluster = replicated_cluster()
+    for i in range(5):
+        cluster.produce("orders", f"v{i}")
+    old_leader = cluster.partitions_for("orders")[0]
+    cluster.crash_broker(old_leader)
+    cluster.advance(12_000)  # broker.session.timeout.ms (9 s) passes: the controller fences it
+    new_leader = cluster.partitions_for("orders")[0]
+    assert new_leader not in (old_leader, -1)
+    state = replicas(cluster)[new_leader]
+    assert state[1] == 1 and old_leader not in state[2]  # a new leader epoch; the dead broker left the ISR
+    cluster.produce("orders", "after failover")
+    assert values(cluster) == [b"v0", b"v1", b"v2", b"v3", b"v4", b"after failover"]
+    cluster.restart_broker(old_leader)
+    cluster.advance(5_000)  # it catches up as a follower and rejoins the ISR
+    assert replicas(cluster)[old_leader][2:] == ((0, 1, 2), 6, 6)
+
+
+def test_acks_all_is_refused_while_the_isr_is_below_min_insync_replicas() -> None:
+    cluster = replicated_cluster(min_isr=2)
+    cluster.produce("orders", "fine")
+    leader = cluster.partitions_for("orders")[0]
+    for broker_id in (b for b in cluster.brokers if b != leader):
+        cluster.crash_broker(broker_id)
+    cluster.advance(12_000)
+    assert replicas(cluster)[leader][2] == (leader,)
+    with pytest.raises(NotEnoughReplicasError, match="min.isr requirement of 2"):
+        cluster.produce("orders", "refused")
+    assert cluster.produce("orders", "acks=1 still works", acks=1).offset == 1
+
+
+def test_a_slow_follower_leaves_the_isr_after_replica_lag_time_max_ms() -> None:
+    cluster = replicated_cluster(min_isr=1)
+    cluster.produce("orders", "x")
+    leader = cluster.partitions_for("orders")[0]
+    slow = next(b for b in cluster.brokers if b != leader)
+    cluster.network.partition([f"broker-{slow}"], [f"broker-{leader}"])  # it still heartbeats to the controller
+    cluster.advance(50_000)
+    assert slow not in replicas(cluster)[leader][2]
+    assert any(r.detail.get("why", "").startswith("followers behind") for r in cluster.trace.filter("broker.isr.alter_requested"))
+    cluster.network.heal()
+    cluster.advance(35_000)  # its lost fetch times out (replica.socket.timeout.ms), it fetches again and rejoins
+    assert slow in replicas(cluster)[leader][2]
+
+
+def unclean_scenario(unclean: bool, truncation: str = "leader-epoch") -> EmbeddedCluster:
+    """The only in-sync replica dies; an out-of-date replica is all that is left."""
+    cluster = EmbeddedCluster(seed=3, brokers=2, truncation=truncation)
+    cluster.create_topic("orders", partitions=1, replication_factor=2,
+                         config={"min.insync.replicas": 1, "unclean.leader.election.enable": str(unclean).lower()})
+    cluster.produce("orders", "both have it")
+    leader = cluster.partitions_for("orders")[0]
+    follower = 1 - leader
+    cluster.crash_broker(follower)
+    cluster.advance(12_000)  # fenced: the ISR is now the leader alone
+    cluster.produce("orders", "only the leader has it")  # acknowledged with acks=all (ISR = 1 ≥ min.insync.replicas)
+    cluster.crash_broker(leader)
+    cluster.restart_broker(follower)
+    cluster.advance(15_000)
+    return cluster
+
+
+def test_clean_election_waits_and_unclean_election_loses_acknowledged_data() -> None:
+    clean = unclean_scenario(unclean=False)
+    assert clean.partitions_for("orders")[0] == -1  # offline: no in-sync replica is alive
+    dirty = unclean_scenario(unclean=True)
+    new_leader = dirty.partitions_for("orders")[0]
+    assert new_leader >= 0
+    assert values(dirty) == [b"both have it"]  # the acknowledged second record is gone
+
+
+def test_truncation_by_leader_epoch_keeps_what_truncation_to_the_high_watermark_loses() -> None:
+    """KIP-101's first scenario: a follower restarts and truncates to its (stale) high watermark; before it
+    fetches again the leader dies and it becomes leader — an acknowledged record is gone. With leader
+    epochs it asks the leader where its epoch ended instead, and truncates nothing it should keep."""
+    results = {}
+    for mode in ("leader-epoch", "high-watermark"):
+        cluster = EmbeddedCluster(seed=5, brokers=2, truncation=mode)
+        cluster.create_topic("orders", partitions=1, replication_factor=2, config={"min.insync.replicas": 1})
+        cluster.produce("orders", "m1")
+        cluster.produce("orders", "m2")  # acknowledged: both replicas have it
+        leader = cluster.partitions_for("orders")[0]
+        follower = 1 - leader
+        follower_state = cluster.brokers[follower].broker.replica_manager.partitions[("orders", 0)]
+        assert follower_state.log_end_offset == 2 and follower_state.high_watermark == 1  # it learns the HW one fetch later
+        cluster.network.partition([f"broker-{follower}"], [f"broker-{leader}"])  # the restart's fetches will not get through
+        cluster.crash_broker(follower)
+        cluster.restart_broker(follower)
+        cluster.advance(100)
+        cluster.crash_broker(leader)
+        cluster.advance(12_000)  # the leader is fenced; the follower (still in the ISR) is elected
+        assert cluster.partitions_for("orders")[0] == follower
+        results[mode] = values(cluster)
+    assert results == {"leader-epoch": [b"m1", b"m2"], "high-watermark": [b"m1"]}
