@@ -133,7 +133,10 @@ class BrokerNode(Node):
         for effect in self.broker.take_effects():
             if isinstance(effect, tuple):  # (broker id or "controller", request)
                 destination, request = effect
-                self.send(CONTROLLER_NODE if destination == "controller" else broker_node_id(destination), request)
+                if destination == "controller":
+                    self.send(CONTROLLER_NODE, request)
+                elif isinstance(destination, int) and destination >= 0:  # no leader (-1): retried later
+                    self.send(broker_node_id(destination), request)
             else:
                 self.send(CONTROLLER_NODE, CreateTopicsRequest((effect,)))
         self._flush_events()
@@ -424,6 +427,8 @@ class EmbeddedCluster:
         by_leader: dict[int, list[ProducePartitionData]] = {}
         for chosen, batch_records in by_partition.items():
             batch = RecordBatch.of(batch_records, base_timestamp=self.sim.now_ms, compression=compression)
+            if leaders[chosen] < 0:
+                raise LeaderNotAvailableError(f"{topic}-{chosen} has no leader (its in-sync replicas are all down)")
             by_leader.setdefault(leaders[chosen], []).append(ProducePartitionData(topic, chosen, batch))
         for leader, partitions in sorted(by_leader.items()):
             destination = broker_node_id(leader)

@@ -524,7 +524,7 @@ class KafkaProducer(Node):
                 self._init_requested = True
                 self._send_request(self.bootstrap_node, InitProducerIdRequest(correlation_id=self._next_correlation_id()), "init")
             return  # nothing can be sent before the producer id is known
-        leaders = {(topic, p): leader for topic, parts in self.metadata.items() for p, leader in parts.items()}
+        leaders = {(topic, p): leader for topic, parts in self.metadata.items() for p, leader in parts.items() if leader >= 0}
         result = self.sender.run_once(self.sim.now_ms, leaders, self._next_correlation_id)
         for node, request in result.requests:
             self._send_request(self.broker_node_name(node), request, "produce")
@@ -537,7 +537,7 @@ class KafkaProducer(Node):
         """Wake up when the next batch may become ready (linger.ms, retry backoff) or a request times out."""
         delays = []
         if self.accumulator.has_undrained():
-            leaders = {(topic, p): leader for topic, parts in self.metadata.items() for p, leader in parts.items()}
+            leaders = {(topic, p): leader for topic, parts in self.metadata.items() for p, leader in parts.items() if leader >= 0}
             check = self.accumulator.ready(leaders, self.sim.now_ms)
             # Ready but not drained means the broker's in-flight slots are full: an answer will wake us.
             delays.append(self.config["retry.backoff.ms"] if check.ready_nodes or check.unknown_leader_topics
