@@ -236,7 +236,8 @@ class Broker:
         log = self.leader_log(OFFSETS_TOPIC, partition)
         info = log.append([Record(key, value, (), now_ms) for key, value in records], now_ms)
         self.partition_transactions(OFFSETS_TOPIC, partition).on_append(info.first_offset, info.last_offset, producer_id, transactional)
-        self._try_complete_delayed_fetches(now_ms)
+        self.replica_manager.on_leader_append((OFFSETS_TOPIC, partition), now_ms)
+        self._try_complete_delayed_fetches(now_ms, {(OFFSETS_TOPIC, partition)})
 
     def topic_config(self, topic: str) -> TopicConfig:
         return self.config.topic_config(self.image.configs.get(topic, {}), internal=topic in INTERNAL_TOPICS)
@@ -388,7 +389,7 @@ class Broker:
         self._event("produce.append", topic=data.topic, partition=data.partition, first_offset=info.first_offset, last_offset=info.last_offset)
         self.replica_manager.on_leader_append((data.topic, data.partition), now_ms)
         if self.delayed_fetches:
-            self._try_complete_delayed_fetches(now_ms)
+            self._try_complete_delayed_fetches(now_ms, {(data.topic, data.partition)})
         return PartitionProduceResponse(
             data.topic, data.partition, base_offset=info.first_offset, log_append_time_ms=info.log_append_time,
             log_start_offset=log.log_start_offset,
@@ -478,10 +479,19 @@ class Broker:
             log_start_offset=log.log_start_offset, records=tuple(records), aborted_transactions=aborted,
         )
 
-    def _try_complete_delayed_fetches(self, now_ms: int, expire: bool = False) -> None:
-        """DelayedFetch.tryComplete: answer parked fetches that now have enough bytes (or whose time is up)."""
+    def _try_complete_delayed_fetches(self, now_ms: int, changed: set[tuple[str, int]] | None = None, expire: bool = False) -> None:
+        """DelayedFetch.tryComplete: answer parked fetches that now have enough bytes (or whose time is up).
+
+        ``changed``: only fetches for these partitions can have changed (Kafka keys its purgatory by partition)."""
         still_waiting = []
         for parked in self.delayed_fetches:
+            if expire:
+                evaluate = parked.deadline_ms <= now_ms  # the others were already checked when their partitions changed
+            else:
+                evaluate = changed is None or any((p.topic, p.partition) in changed for p in parked.request.partitions)
+            if not evaluate:
+                still_waiting.append(parked)
+                continue
             response = self._read_fetch(parked.request)
             if (expire and parked.deadline_ms <= now_ms) or _fetched_bytes(response) >= max(parked.request.min_bytes, 1) or _has_error(response):
                 self._outbox.append((parked.client, response))
@@ -551,9 +561,10 @@ class Broker:
                     self.group_coordinator.on_transaction_marker(partition, marker.producer_id, marker.committed, now_ms)
                 self._event("txn.marker", topic=topic, partition=partition, producer_id=marker.producer_id,
                             commit=marker.committed, offset=info.first_offset)
+                self.replica_manager.on_leader_append((topic, partition), now_ms)
                 results.append((marker.producer_id, topic, partition, 0))
         if self.delayed_fetches:
-            self._try_complete_delayed_fetches(now_ms)
+            self._try_complete_delayed_fetches(now_ms, {(t, p) for m in request.markers for t, p in m.partitions})
         return WriteTxnMarkersResponse(tuple(results), correlation_id=request.correlation_id)
 
     def on_peer_response(self, source: int | str, message: Any, now_ms: int) -> None:

@@ -162,7 +162,7 @@ class ReplicaManager:
         assert partition is not None
         if partition.update_follower_fetch(replica_id, fetch_offset, now_ms):
             self._complete_delayed_produces(now_ms)
-            self.broker._try_complete_delayed_fetches(now_ms)
+            self.broker._try_complete_delayed_fetches(now_ms, {key})
         expanded = partition.isr_to_expand(replica_id)
         if expanded is not None:
             self._alter_isr(partition, expanded, "a follower caught up")
@@ -321,7 +321,7 @@ class ReplicaManager:
                 continue  # a gap (the leader's log start moved): fetch again from where we are
             self._append_replicated(partition, records, now_ms)
             partition.high_watermark = max(partition.high_watermark, min(answer.high_watermark, partition.log_end_offset))
-        self.broker._try_complete_delayed_fetches(now_ms)
+        self.broker._try_complete_delayed_fetches(now_ms, {(p.topic, p.partition) for p in response.partitions})
 
     def _append_replicated(self, partition: Partition, records: list[Any], now_ms: int) -> None:
         """Append the leader's records at the same offsets, keeping transactions and leader epochs."""
