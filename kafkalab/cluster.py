@@ -172,6 +172,7 @@ class BrokerNode(Node):
         self.broker.logs.clear()
         self.broker.producer_states.clear()
         self.broker.transactions.clear()
+        self.broker.replica_manager.directory_id += 1  # a new, empty log directory
 
     def on_restart(self) -> None:
         # In-memory logs need no recovery (on-disk storage, issue 7, will validate and truncate); after
@@ -203,6 +204,13 @@ class ControllerNode(Node):
 
     def on_message(self, src: str, message: Any) -> None:
         if isinstance(message, BrokerHeartbeatRequest):
+            lost = self.controller.lost_directory(message.broker_id, message.directory_id)
+            if lost:
+                self.sim.record("controller.directory_lost", self.node_id, broker=message.broker_id)
+                self.publish(tuple(lost))
+            if self.controller.reregistered(message.broker_id, message.incarnation):
+                self.sim.record("controller.reregister", self.node_id, broker=message.broker_id)
+                self.publish(tuple(self.controller.fence(message.broker_id)))
             records = self.controller.broker_heartbeat(message.broker_id, self.sim.now_ms)
             if records:
                 self.sim.record("controller.unfence", self.node_id, broker=message.broker_id)
@@ -291,10 +299,12 @@ class EmbeddedCluster:
         latency_ms: int = 1,
         producer_state_class: type | None = None,
         truncation: str = "leader-epoch",
+        fence_restarted_brokers: bool = True,
     ) -> None:
         """``truncation``: how a follower of a new leader discards records — "leader-epoch" (KIP-101,
         Kafka since 0.11) or "high-watermark" (before it: to its own high watermark; chapter 05 shows
-        how that loses acknowledged records)."""
+        how that loses acknowledged records). ``fence_restarted_brokers=False`` replays the ZooKeeper
+        era before KIP-903, when a broker that restarted quickly stayed in the ISR whatever its disk held."""
         if brokers < 1:
             raise ValueError(f"a cluster needs at least one broker, got {brokers}")
         self.sim = Simulator(seed)
@@ -315,6 +325,7 @@ class EmbeddedCluster:
             for i in broker_ids
         }
         self.controller = ControllerNode(Controller(self.config, MetadataImage()), self.sim, self.network, broker_ids)
+        self.controller.controller.fence_restarted_brokers = fence_restarted_brokers
         self.client = ClientNode(self.sim, self.network)
         for node in self.brokers.values():
             node.broker.controller_id = 0

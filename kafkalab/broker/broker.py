@@ -156,6 +156,7 @@ class Broker:
         self.transactions: dict[tuple[str, int], PartitionTransactions] = {}  # per partition led here
         self.replica_manager = ReplicaManager(self, truncation)
         self.metadata_offset = 0  # how many records of the metadata log this broker has applied
+        self.catching_up = False  # restarted, waiting for the controller's answer before leading anything
         self.delayed_fetches: list[_DelayedFetch] = []  # the fetch purgatory
         self._outbox: list[tuple[str, Any]] = []  # responses to parked requests, as (client, response)
         self.effects: list[Any] = []  # requests the broker itself sends (e.g. CreateTopics for __consumer_offsets)
@@ -199,13 +200,19 @@ class Broker:
         return self.logs[key]
 
     def rejoin(self, now_ms: int) -> None:
-        """After a restart: take up every partition again from the metadata image and catch up with the controller."""
+        """After a restart: lead or follow nothing until the controller has answered (KRaft brokers start
+        fenced and catch up on the metadata log first: a stale image must not make this broker a leader)."""
         self.replica_manager.forget_everything()
+        self.catching_up = True
+        self.replica_manager.send_heartbeat()
+        self.replica_manager.next_heartbeat_ms = now_ms + self.config["broker.heartbeat.interval.ms"]
+
+    def _caught_up(self, now_ms: int) -> None:
+        self.catching_up = False
         for topic in sorted(self.image.partitions):
             for record in sorted(self.image.partitions[topic].values(), key=lambda r: r.partition_id):
                 if self.broker_id in record.replicas:
                     self._on_partition_change(record, now_ms)
-        self.replica_manager.send_heartbeat()
 
     def load_coordinator_partition(self, topic: str, partition: int, now_ms: int) -> None:
         """Become the coordinator of one partition of __consumer_offsets (groups) or
@@ -578,6 +585,8 @@ class Broker:
         elif isinstance(message, BrokerHeartbeatResponse):
             if message.missed_records:
                 self.apply_metadata(message.missed_records, now_ms, message.start_offset)
+            if self.catching_up:
+                self._caught_up(now_ms)
         elif isinstance(message, WriteTxnMarkersResponse):
             self.on_write_txn_markers_response(message, now_ms)
         elif isinstance(message, CreateTopicsResponse):
@@ -623,6 +632,9 @@ class Broker:
             raise UnknownTopicOrPartitionError(f"{topic}-{partition} does not exist")
         if partitions[partition].leader != self.broker_id:
             raise NotLeaderOrFollowerError(f"broker {self.broker_id} is not the leader of {topic}-{partition} (broker {partitions[partition].leader} is)")
+        state = self.replica_manager.partitions.get((topic, partition))
+        if self.catching_up or (state is not None and not state.is_leader):
+            raise NotLeaderOrFollowerError(f"broker {self.broker_id} has restarted and is catching up on metadata")
         return self.logs[(topic, partition)]
 
     # -- time ---------------------------------------------------------------------------------

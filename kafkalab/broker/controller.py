@@ -96,6 +96,9 @@ class Controller:
         self._topics_created = 0
         self.log: list[MetadataRecord] = []  # the metadata log (__cluster_metadata): offset = index
         self.last_heartbeat_ms: dict[int, int] = {}
+        self.incarnations: dict[int, int] = {}
+        self.directories: dict[int, int] = {}
+        self.fence_restarted_brokers = True  # False: the ZooKeeper era before KIP-903 (a restarted broker stayed in the ISR)
 
     # -- the metadata log ---------------------------------------------------------------------
     def append(self, records: list[MetadataRecord]) -> int:
@@ -113,6 +116,37 @@ class Controller:
         if broker_id not in self.image.fenced:
             return []
         return [UnfenceBrokerRecord(broker_id), *self._elect_offline_partitions(set(self.image.fenced) - {broker_id})]
+
+    def reregistered(self, broker_id: int, incarnation: int) -> bool:
+        """A broker process that restarted registers anew: until it has caught up it must not count as in
+        sync (whatever its disk holds), so it is fenced first — out of every ISR (KIP-903's concern)."""
+        known = self.incarnations.get(broker_id)
+        self.incarnations[broker_id] = incarnation
+        return (self.fence_restarted_brokers and known is not None and known != incarnation
+                and broker_id not in self.image.fenced)
+
+    def lost_directory(self, broker_id: int, directory_id: int) -> list[MetadataRecord]:
+        """A broker came back with a new log directory (KIP-858): its replicas are empty, so it leaves every
+        ISR — even as the last member — and leads nothing; those partitions wait for an in-sync replica
+        (or an unclean election) rather than elect an empty log."""
+        known = self.directories.get(broker_id)
+        self.directories[broker_id] = directory_id
+        if known is None or known == directory_id:
+            return []
+        records: list[MetadataRecord] = []
+        fenced = set(self.image.fenced) | {broker_id}
+        for topic in sorted(self.image.partitions):
+            for record in sorted(self.image.partitions[topic].values(), key=lambda r: r.partition_id):
+                if broker_id not in record.isr and record.leader != broker_id:
+                    continue
+                isr = tuple(r for r in record.isr if r != broker_id)
+                if record.leader == broker_id or record.leader == -1:
+                    leader = next((r for r in record.replicas if r in isr and r not in fenced), -1)
+                    records.append(PartitionChangeRecord(topic, record.partition_id, leader=leader, isr=isr,
+                                                         bump_leader_epoch=record.leader != leader))
+                else:
+                    records.append(PartitionChangeRecord(topic, record.partition_id, isr=isr))
+        return records
 
     def expects_heartbeats(self, broker_id: int) -> bool:
         """Simulator economy: only brokers hosting a replicated partition heartbeat (see ReplicaManager)."""

@@ -317,6 +317,8 @@ class BrokerHeartbeatRequest:
     broker_id: int
     metadata_offset: int = 0
     correlation_id: int = 0
+    incarnation: int = 0  # a new process (restart): KRaft's re-registration with a new incarnation id
+    directory_id: int = 0  # the log directory's id: a new one means the disk (and every replica on it) was lost (KIP-858)
 
 
 @dataclass(frozen=True)

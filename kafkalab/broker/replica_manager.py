@@ -93,6 +93,8 @@ class ReplicaManager:
     next_heartbeat_ms: int | None = None
     next_isr_check_ms: int | None = None
     truncations: dict[Key, int] = field(default_factory=dict)  # how many times each log was truncated
+    incarnation: int = 0  # bumped at every restart of the broker process
+    directory_id: int = 0  # bumped when the disk is lost (a wipe)
 
     def __post_init__(self) -> None:
         if self.truncation not in TRUNCATION_MODES:
@@ -368,7 +370,8 @@ class ReplicaManager:
                 fetcher.backoff_until = 0
         if self.next_heartbeat_ms is not None and self.next_heartbeat_ms <= now_ms:
             self.send_heartbeat()
-            self.next_heartbeat_ms = now_ms + self.broker.config["broker.heartbeat.interval.ms"] if self.hosts_replicated_partitions() else None
+            again = self.hosts_replicated_partitions() or self.broker.catching_up
+            self.next_heartbeat_ms = now_ms + self.broker.config["broker.heartbeat.interval.ms"] if again else None
         if self.next_isr_check_ms is not None and self.next_isr_check_ms <= now_ms:
             lag = self.broker.config["replica.lag.time.max.ms"]
             for partition in sorted(self.partitions.values(), key=lambda p: (p.topic, p.partition)):
@@ -380,7 +383,8 @@ class ReplicaManager:
         self.poll_fetchers(now_ms)
 
     def send_heartbeat(self) -> None:
-        self.effects.append(("controller", BrokerHeartbeatRequest(self.broker_id, self.broker.metadata_offset, self._next_id())))
+        self.effects.append(("controller", BrokerHeartbeatRequest(self.broker_id, self.broker.metadata_offset, self._next_id(),
+                                                                  self.incarnation, self.directory_id)))
 
     def take_effects(self) -> list[tuple[int | str, Any]]:
         effects, self.effects = self.effects, []
@@ -393,6 +397,7 @@ class ReplicaManager:
         self.delayed_produces.clear()
         self.effects.clear()
         self.next_heartbeat_ms = self.next_isr_check_ms = None
+        self.incarnation += 1
         for partition in self.partitions.values():
             partition.leader, partition.leader_epoch = -1, UNDEFINED_EPOCH
             partition.followers = {}

@@ -128,7 +128,8 @@ def test_truncation_by_leader_epoch_keeps_what_truncation_to_the_high_watermark_
     epochs it asks the leader where its epoch ended instead, and truncates nothing it should keep."""
     results = {}
     for mode in ("leader-epoch", "high-watermark"):
-        cluster = EmbeddedCluster(seed=5, brokers=2, truncation=mode)
+        # KIP-101 describes the ZooKeeper era: a broker that restarted quickly stayed in the ISR.
+        cluster = EmbeddedCluster(seed=5, brokers=2, truncation=mode, fence_restarted_brokers=False)
         cluster.create_topic("orders", partitions=1, replication_factor=2, config={"min.insync.replicas": 1})
         cluster.produce("orders", "m1")
         cluster.produce("orders", "m2")  # acknowledged: both replicas have it
@@ -145,3 +146,21 @@ def test_truncation_by_leader_epoch_keeps_what_truncation_to_the_high_watermark_
         assert cluster.partitions_for("orders")[0] == follower
         results[mode] = values(cluster)
     assert results == {"leader-epoch": [b"m1", b"m2"], "high-watermark": [b"m1"]}
+
+
+def test_a_restarted_broker_is_fenced_and_leaves_the_isr_until_it_has_caught_up() -> None:
+    """KRaft: a new broker process registers anew and is fenced first (KIP-903), so a replica that lost
+    its disk can never be elected from the ISR with an empty log."""
+    cluster = replicated_cluster(min_isr=2)
+    for i in range(3):
+        cluster.produce("orders", f"v{i}")
+    leader = cluster.partitions_for("orders")[0]
+    follower = next(b for b in cluster.brokers if b != leader)
+    cluster.wipe_broker(follower)
+    cluster.network.partition([f"broker-{follower}"], [f"broker-{leader}"])  # it cannot catch up
+    cluster.restart_broker(follower)
+    cluster.advance(100)
+    assert follower not in replicas(cluster)[leader][2]  # out of the ISR at once, long before the session timeout
+    cluster.crash_broker(leader)
+    cluster.advance(12_000)
+    assert values(cluster) == [b"v0", b"v1", b"v2"]  # the third replica, in sync, was elected
