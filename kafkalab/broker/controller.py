@@ -137,8 +137,8 @@ class Controller:
         fenced = set(self.image.fenced) | {broker_id}
         for topic in sorted(self.image.partitions):
             for record in sorted(self.image.partitions[topic].values(), key=lambda r: r.partition_id):
-                if broker_id not in record.isr and record.leader != broker_id:
-                    continue
+                if (broker_id not in record.isr and record.leader != broker_id) or len(record.replicas) == 1:
+                    continue  # a single-replica partition simply comes back empty: there is nobody else
                 isr = tuple(r for r in record.isr if r != broker_id)
                 if record.leader == broker_id or record.leader == -1:
                     leader = next((r for r in record.replicas if r in isr and r not in fenced), -1)
