@@ -12,8 +12,10 @@ every step is an event in a seeded simulation with a trace.
     cluster.advance(days(8))                                # retention runs as time passes
 
 Seams for exercises: ``log_factory`` (the class each partition's log is made from),
-``partitioner`` (``fn(key: bytes, num_partitions: int) -> int`` for keyed records) and
-``producer_state_class`` (the brokers' idempotence check); ``producer(...)`` has its own.
+``partitioner`` (``fn(key: bytes, num_partitions: int) -> int`` for keyed records),
+``producer_state_class`` (the brokers' idempotence check), ``partition_class`` (a replica's
+high watermark and ISR bookkeeping) and ``choose_leader`` (the controller's election rule);
+``producer(...)`` and ``consumer(...)`` have their own.
 
 Kafka: a KRaft cluster in miniature — brokers (KafkaApis), the controller (CreateTopics →
 metadata records), and a client doing what KafkaProducer/KafkaConsumer do on the wire.
@@ -300,6 +302,8 @@ class EmbeddedCluster:
         producer_state_class: type | None = None,
         truncation: str = "leader-epoch",
         fence_restarted_brokers: bool = True,
+        partition_class: type | None = None,
+        choose_leader: Callable[..., int] | None = None,
     ) -> None:
         """``truncation``: how a follower of a new leader discards records — "leader-epoch" (KIP-101,
         Kafka since 0.11) or "high-watermark" (before it: to its own high watermark; chapter 05 shows
@@ -321,11 +325,13 @@ class EmbeddedCluster:
         broker_ids = list(range(brokers))
         self.brokers = {
             i: BrokerNode(Broker(i, self.config, log_factory, producer_state_class, uuid_rng=self.sim.rng(f"broker-{i}.member-ids"),
-                                truncation=truncation), self.sim, self.network)
+                                truncation=truncation, partition_class=partition_class), self.sim, self.network)
             for i in broker_ids
         }
         self.controller = ControllerNode(Controller(self.config, MetadataImage()), self.sim, self.network, broker_ids)
         self.controller.controller.fence_restarted_brokers = fence_restarted_brokers
+        if choose_leader is not None:
+            self.controller.controller.choose_leader = choose_leader
         self.client = ClientNode(self.sim, self.network)
         for node in self.brokers.values():
             node.broker.controller_id = 0

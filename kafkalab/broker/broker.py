@@ -137,7 +137,12 @@ class Broker:
     def __init__(
         self, broker_id: int, config: BrokerConfig | None = None, log_factory: LogFactory | None = None,
         producer_state_class: type | None = None, uuid_rng: random.Random | None = None, truncation: str = "leader-epoch",
+        partition_class: type | None = None,
     ) -> None:
+        """``partition_class`` is the seam for a learner's replica bookkeeping (exercise ex11)."""
+        from kafkalab.broker.partition import Partition
+
+        self.partition_class = partition_class or Partition
         self.broker_id = broker_id
         self.config = config or BrokerConfig()
         self.log_factory = log_factory or default_log_factory
@@ -386,7 +391,8 @@ class Broker:
             info = log.append(list(data.records.records), now_ms, data.records.compression)
             state.update(data.records, info.first_offset, info.last_offset)
             self.partition_transactions(data.topic, data.partition).on_append(
-                info.first_offset, info.last_offset, data.records.producer_id, data.records.is_transactional)
+                info.first_offset, info.last_offset, data.records.producer_id, data.records.is_transactional,
+                data.records.producer_epoch, data.records.base_sequence)
         except KafkaError as error:
             self._event("produce.error", topic=data.topic, partition=data.partition, error=error.error_name)
             return PartitionProduceResponse(data.topic, data.partition, error.error_code, str(error))

@@ -70,6 +70,22 @@ def place_replicas(num_partitions: int, replication_factor: int, brokers: list[i
     return [tuple(ordered[(start + p + r) % n] for r in range(replication_factor)) for p in range(num_partitions)]
 
 
+def choose_leader(replicas: tuple[int, ...], isr: tuple[int, ...], fenced: set[int], unclean_allowed: bool) -> int:
+    """PartitionChangeBuilder's election: the first replica, in replica order, that is in the ISR and
+    not fenced; if there is none, the first live replica when unclean election is allowed (what only
+    the ISR had is then lost); otherwise -1 (the partition stays offline)."""
+    # BEGIN EXERCISE ex12_leader_election
+    for replica in replicas:
+        if replica in isr and replica not in fenced:
+            return replica
+    if unclean_allowed:
+        for replica in replicas:
+            if replica not in fenced:
+                return replica  # unclean: an out-of-sync replica leads
+    return -1
+    # END EXERCISE
+
+
 class Controller:
     """Validates CreateTopics, watches broker heartbeats, elects leaders and changes ISRs — all as
     metadata records appended to the metadata log that every broker replays.
@@ -99,6 +115,7 @@ class Controller:
         self.incarnations: dict[int, int] = {}
         self.directories: dict[int, int] = {}
         self.fence_restarted_brokers = True  # False: the ZooKeeper era before KIP-903 (a restarted broker stayed in the ISR)
+        self.choose_leader = choose_leader  # the seam for a learner's election rule (exercise ex12)
 
     # -- the metadata log ---------------------------------------------------------------------
     def append(self, records: list[MetadataRecord]) -> int:
@@ -182,14 +199,7 @@ class Controller:
         return records
 
     def _choose_leader(self, record: PartitionRecord, fenced: set[int], isr: tuple[int, ...]) -> int:
-        for replica in record.replicas:
-            if replica in isr and replica not in fenced:
-                return replica
-        if self._unclean_allowed(record.topic):
-            for replica in record.replicas:
-                if replica not in fenced:
-                    return replica  # unclean: an out-of-sync replica leads; what only the ISR had is lost
-        return -1
+        return self.choose_leader(record.replicas, isr, fenced, self._unclean_allowed(record.topic))
 
     def _unclean_allowed(self, topic: str) -> bool:
         value = self.image.configs.get(topic, {}).get("unclean.leader.election.enable")

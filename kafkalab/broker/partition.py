@@ -30,6 +30,27 @@ UNDEFINED_EPOCH = -1
 UNDEFINED_OFFSET = -1
 
 
+def epoch_end_offset(epoch_cache: list[tuple[int, int]], epoch: int, log_end_offset: int) -> tuple[int, int]:
+    """Where leader epoch ``epoch`` ended, as (the largest known epoch ≤ ``epoch``, its end offset).
+
+    ``epoch_cache`` lists (epoch, start offset) in order. An epoch ends where the next known epoch
+    starts; the latest epoch ends at the log end offset. An epoch older than any known is
+    (UNDEFINED_EPOCH, UNDEFINED_OFFSET); an epoch between two known ones answers for the older one.
+    This is what a new follower asks (OffsetsForLeaderEpoch) before truncating (KIP-101, KIP-279).
+    """
+    # BEGIN EXERCISE ex13_epoch_truncation
+    if not epoch_cache or epoch < epoch_cache[0][0]:
+        return UNDEFINED_EPOCH, UNDEFINED_OFFSET
+    latest = epoch_cache[-1][0]
+    if epoch >= latest:
+        return latest, log_end_offset
+    for index, (known, _) in enumerate(epoch_cache):
+        if known > epoch:
+            return epoch_cache[index - 1][0], epoch_cache[index][1]
+    return latest, log_end_offset
+    # END EXERCISE
+
+
 @dataclass
 class FollowerState:
     """What the leader knows of one follower (kafka.cluster.Replica)."""
@@ -103,16 +124,8 @@ class Partition:
         return self.epoch_cache[-1][0] if self.epoch_cache else UNDEFINED_EPOCH
 
     def end_offset_for_epoch(self, epoch: int) -> tuple[int, int]:
-        """LeaderEpochFileCache.endOffsetFor: (the largest epoch ≤ ``epoch``, the offset where it ended)."""
-        if not self.epoch_cache or epoch < self.epoch_cache[0][0]:
-            return UNDEFINED_EPOCH, UNDEFINED_OFFSET
-        if epoch >= self.latest_epoch():
-            return self.latest_epoch(), self.log_end_offset
-        for index, (known, _) in enumerate(self.epoch_cache):
-            if known > epoch:
-                previous_epoch = self.epoch_cache[index - 1][0]
-                return previous_epoch, self.epoch_cache[index][1]
-        return self.latest_epoch(), self.log_end_offset
+        """LeaderEpochFileCache.endOffsetFor (see :func:`epoch_end_offset`)."""
+        return epoch_end_offset(self.epoch_cache, epoch, self.log_end_offset)
 
     def truncate_epoch_cache(self, offset: int) -> None:
         """After truncating the log to ``offset``: forget epochs that start at or after it."""
@@ -136,6 +149,7 @@ class Partition:
     def maybe_increment_high_watermark(self) -> bool:
         """HW = the smallest LEO over the ISR; it never goes back, and it stays put while the ISR is
         smaller than min.insync.replicas (Partition.maybeIncrementLeaderHW, KIP-966)."""
+        # BEGIN EXERCISE ex11_high_watermark_isr
         if not self.is_leader or len(self.isr) < self.min_insync_replicas:
             return False
         ends = [self.replica_end_offset(r) for r in self.isr]
@@ -146,14 +160,17 @@ class Partition:
             self.high_watermark = candidate
             return True
         return False
+        # END EXERCISE
 
     def follower_in_sync(self, replica_id: int) -> bool:
         """Partition.isFollowerInSync: it has caught up to the high watermark (and to this epoch's start)."""
+        # BEGIN EXERCISE ex11_high_watermark_isr
         state = self.followers.get(replica_id)
         if state is None:
             return False
         epoch_start = self.epoch_cache[-1][1] if self.epoch_cache else 0
         return state.log_end_offset >= self.high_watermark and state.log_end_offset >= epoch_start
+        # END EXERCISE
 
     def isr_to_expand(self, replica_id: int) -> tuple[int, ...] | None:
         """Partition.maybeExpandIsr, after ``replica_id`` fetched: the ISR to ask for if it caught up."""
@@ -167,10 +184,12 @@ class Partition:
         """Followers that have not caught up within replica.lag.time.max.ms leave the ISR."""
         if self.pending_isr is not None:
             return None
+        # BEGIN EXERCISE ex11_high_watermark_isr
         stale = [r for r in self.isr if r != self.broker_id and now_ms - self.followers.get(r, FollowerState()).last_caught_up_ms > lag_max_ms]
         if not stale:
             return None
         return tuple(r for r in self.isr if r not in stale)
+        # END EXERCISE
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -50,7 +50,7 @@ from kafkalab.errors import (
     OffsetOutOfRangeError,
     RequestTimedOutError,
 )
-from kafkalab.record import Record
+from kafkalab.record import Record, RecordBatch
 
 if TYPE_CHECKING:
     from kafkalab.broker.broker import Broker
@@ -119,7 +119,7 @@ class ReplicaManager:
         log = self.broker.ensure_log(record.topic, record.partition_id, now_ms)
         partition = self.partitions.get(key)
         if partition is None or partition.log is not log:
-            partition = self.partitions[key] = Partition(record.topic, record.partition_id, log, self.broker_id)
+            partition = self.partitions[key] = self.broker.partition_class(record.topic, record.partition_id, log, self.broker_id)
         partition.min_insync_replicas = self.broker.topic_config(record.topic)["min.insync.replicas"]
         if record.leader == self.broker_id:
             partition.make_leader(record.replicas, record.isr, record.leader_epoch, record.partition_epoch, now_ms)
@@ -326,7 +326,9 @@ class ReplicaManager:
         self.broker._try_complete_delayed_fetches(now_ms, {(p.topic, p.partition) for p in response.partitions})
 
     def _append_replicated(self, partition: Partition, records: list[Any], now_ms: int) -> None:
-        """Append the leader's records at the same offsets, keeping transactions and leader epochs."""
+        """Append the leader's records at the same offsets, keeping transactions, leader epochs and the
+        producer state (so that, as a new leader, this replica recognises the producers' sequences)."""
+        key = (partition.topic, partition.partition)
         transactions = self.broker.partition_transactions(partition.topic, partition.partition)
         run: list[Any] = []
 
@@ -334,18 +336,26 @@ class ReplicaManager:
             if not run:
                 return
             first = run[0]
-            info = partition.log.append([Record(r.key, r.value, r.headers, r.timestamp) for r in run], now_ms)
+            batch_records = [Record(r.key, r.value, r.headers, r.timestamp) for r in run]
+            info = partition.log.append(batch_records, now_ms)
             if first.is_control:
                 transactions.on_marker(first.producer_id, parse_control_key(first.key or b""), info.first_offset)
             else:
-                transactions.on_append(info.first_offset, info.last_offset, first.producer_id, first.is_transactional)
+                transactions.on_append(info.first_offset, info.last_offset, first.producer_id, first.is_transactional,
+                                       first.producer_epoch, first.sequence)
+                if first.producer_id >= 0 and first.sequence >= 0:
+                    state = self.broker.producer_states.setdefault(key, self.broker.producer_state_class())
+                    state.update(RecordBatch.of(batch_records, producer_id=first.producer_id, producer_epoch=first.producer_epoch,
+                                                base_sequence=first.sequence, is_transactional=first.is_transactional),
+                                 info.first_offset, info.last_offset)
             run.clear()
 
         for record in records:
             if record.leader_epoch != UNDEFINED_EPOCH:
                 partition.assign_epoch_start(record.leader_epoch, record.offset)
             if run and (record.is_control or run[0].is_control or record.producer_id != run[0].producer_id
-                        or record.is_transactional != run[0].is_transactional):
+                        or record.is_transactional != run[0].is_transactional or record.producer_epoch != run[0].producer_epoch
+                        or (record.sequence >= 0 and record.sequence != run[-1].sequence + 1)):
                 flush()
             run.append(record)
         flush()

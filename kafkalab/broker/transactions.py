@@ -66,25 +66,29 @@ class PartitionTransactions:
     ongoing: dict[int, int] = field(default_factory=dict)  # producer id -> first offset of its open transaction
     aborted: list[AbortedTransaction] = field(default_factory=list)
     _starts: list[int] = field(default_factory=list)  # first offsets of appended ranges, sorted
-    _ranges: list[tuple[int, int, int, bool, bool]] = field(default_factory=list)  # (first, last, pid, transactional, control)
+    # (first, last, pid, transactional, control, producer epoch, base sequence) of every batch an idempotent
+    # or transactional producer wrote: followers need it to rebuild the producer state
+    _ranges: list[tuple[int, int, int, bool, bool, int, int]] = field(default_factory=list)
 
-    def on_append(self, first_offset: int, last_offset: int, producer_id: int, transactional: bool) -> None:
-        if not transactional:
-            return  # only transactions matter to read_committed; plain batches need no bookkeeping here
-        self._remember(first_offset, last_offset, producer_id, transactional, False)
+    def on_append(self, first_offset: int, last_offset: int, producer_id: int, transactional: bool,
+                  producer_epoch: int = -1, base_sequence: int = -1) -> None:
+        if producer_id < 0 and not transactional:
+            return  # a plain producer's records need no bookkeeping here
+        self._remember(first_offset, last_offset, producer_id, transactional, False, producer_epoch, base_sequence)
         if transactional and producer_id not in self.ongoing:
             self.ongoing[producer_id] = first_offset
 
     def on_marker(self, producer_id: int, committed: bool, marker_offset: int) -> None:
-        self._remember(marker_offset, marker_offset, producer_id, True, True)
+        self._remember(marker_offset, marker_offset, producer_id, True, True, -1, -1)
         first = self.ongoing.pop(producer_id, None)
         if first is not None and not committed:
             self.aborted.append(AbortedTransaction(producer_id, first, marker_offset))
 
-    def _remember(self, first: int, last: int, producer_id: int, transactional: bool, control: bool) -> None:
+    def _remember(self, first: int, last: int, producer_id: int, transactional: bool, control: bool,
+                  producer_epoch: int, base_sequence: int) -> None:
         index = bisect.bisect_right(self._starts, first)
         self._starts.insert(index, first)
-        self._ranges.insert(index, (first, last, producer_id, transactional, control))
+        self._ranges.insert(index, (first, last, producer_id, transactional, control, producer_epoch, base_sequence))
 
     def last_stable_offset(self, high_watermark: int) -> int:
         return min([high_watermark, *self.ongoing.values()])
@@ -99,8 +103,10 @@ class PartitionTransactions:
         for record in records:
             index = bisect.bisect_right(self._starts, record.offset) - 1
             if index >= 0:
-                first, last, producer_id, transactional, control = self._ranges[index]
+                first, last, producer_id, transactional, control, epoch, base_sequence = self._ranges[index]
                 if first <= record.offset <= last:
-                    record = replace(record, producer_id=producer_id, is_transactional=transactional, is_control=control)
+                    sequence = base_sequence + (record.offset - first) if base_sequence >= 0 else -1
+                    record = replace(record, producer_id=producer_id, is_transactional=transactional, is_control=control,
+                                     producer_epoch=epoch, sequence=sequence)
             out.append(record)
         return out

@@ -89,6 +89,7 @@ from kafkalab.errors import (
     error_for_code,
 )
 from kafkalab.log import StoredRecord
+from kafkalab.network_client import NodePicker
 from kafkalab.sim import Network, Node, SimulationError, Simulator
 
 TopicPartition = tuple[str, int]
@@ -202,6 +203,7 @@ class KafkaConsumer(Node):
         self.group_id: str | None = self.config["group.id"]
         self.group_instance_id: str | None = self.config["group.instance.id"]
         self.bootstrap_node = bootstrap_node
+        self.nodes = NodePicker(bootstrap_node, broker_node_name)
         self.broker_node_name = broker_node_name
         self.key_deserializer = key_deserializer
         self.value_deserializer = value_deserializer
@@ -670,7 +672,7 @@ class KafkaConsumer(Node):
         if self._find_coordinator_in_flight or self.group_id is None:
             return
         self._find_coordinator_in_flight = True
-        self._send(self.bootstrap_node, "find_coordinator", FindCoordinatorRequest(self.group_id, correlation_id=self._next_id()),
+        self._send(self.nodes.pick(self.sim.now_ms), "find_coordinator", FindCoordinatorRequest(self.group_id, correlation_id=self._next_id()),
                    self._on_find_coordinator)
 
     def _on_find_coordinator(self, response: FindCoordinatorResponse) -> None:
@@ -921,10 +923,11 @@ class KafkaConsumer(Node):
         if not topics:
             return
         self._metadata_requested = True
-        self._send(self.bootstrap_node, "metadata", MetadataRequest(tuple(sorted(topics)), correlation_id=self._next_id()), self._on_metadata)
+        self._send(self.nodes.pick(self.sim.now_ms), "metadata", MetadataRequest(tuple(sorted(topics)), correlation_id=self._next_id()), self._on_metadata)
 
     def _on_metadata(self, response: MetadataResponse) -> None:
         self._metadata_requested = False
+        self.nodes.learn(response.brokers)
         missing = []
         for topic in response.topics:
             if topic.error_code == 0:
@@ -951,6 +954,7 @@ class KafkaConsumer(Node):
         if pending is None:
             return
         self.sim.record("consumer.request_timeout", self.node_id, request=pending.kind, destination=pending.destination)
+        self.nodes.failed(pending.destination, self.sim.now_ms, self.config["request.timeout.ms"])
         if pending.kind == "fetch":
             self._fetching_nodes.discard(pending.destination)
         elif pending.kind == "metadata":

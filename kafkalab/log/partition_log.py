@@ -68,6 +68,8 @@ class StoredRecord:
     is_transactional: bool = False
     is_control: bool = False  # a COMMIT/ABORT marker: consumers never return it
     leader_epoch: int = -1  # the leader epoch it was written in (the batch's partitionLeaderEpoch)
+    producer_epoch: int = -1
+    sequence: int = -1  # the idempotent producer's sequence number of this record
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from kafkalab.producer.sender import Completion, Sender, SenderResult
 from kafkalab.producer.batch import record_size_upper_bound
 from kafkalab.record import RECORD_BATCH_OVERHEAD, CompressionType, Header, Record
 from kafkalab.serialization import SerializationError
+from kafkalab.network_client import NodePicker
 from kafkalab.sim import Network, Node, SimulationError, Simulator
 from kafkalab.producer.transactions import (
     ConsumerGroupMetadata,
@@ -163,6 +164,7 @@ class KafkaProducer(Node):
         super().__init__(node_id, sim, network)
         self.config = ProducerConfig(config)
         self.bootstrap_node = bootstrap_node
+        self.nodes = NodePicker(bootstrap_node, broker_node_name)
         self.broker_node_name = broker_node_name
         self.key_serializer = key_serializer or serializer_from_config(self.config["key.serializer"])
         self.value_serializer = value_serializer or serializer_from_config(self.config["value.serializer"])
@@ -316,7 +318,7 @@ class KafkaProducer(Node):
             return
         tid, pid, epoch = manager.transactional_id, self.sender.producer_id, self.sender.producer_epoch
         if manager.coordinator is None:
-            self._send_transactional("txn:find", self.bootstrap_node, FindCoordinatorRequest(tid, COORDINATOR_KEY_TRANSACTION, self._next_correlation_id()))
+            self._send_transactional("txn:find", self.nodes.pick(self.sim.now_ms), FindCoordinatorRequest(tid, COORDINATOR_KEY_TRANSACTION, self._next_correlation_id()))
         elif manager.state == TransactionState.INITIALIZING:
             self._send_transactional("txn:init", manager.coordinator, InitProducerIdRequest(tid, manager.timeout_ms, self._next_correlation_id()))
         elif manager.pending_partitions:
@@ -329,7 +331,7 @@ class KafkaProducer(Node):
                 self._send_transactional("txn:add_offsets", manager.coordinator, AddOffsetsToTxnRequest(
                     tid, pid, epoch, pending.group.group_id, self._next_correlation_id()))
             elif pending.stage == "find":
-                self._send_transactional("txn:find_group", self.bootstrap_node, FindCoordinatorRequest(
+                self._send_transactional("txn:find_group", self.nodes.pick(self.sim.now_ms), FindCoordinatorRequest(
                     pending.group.group_id, COORDINATOR_KEY_GROUP, self._next_correlation_id()))
             else:
                 self._send_transactional("txn:offset_commit", pending.stage, TxnOffsetCommitRequest(
@@ -522,7 +524,7 @@ class KafkaProducer(Node):
         elif self.sender.idempotent and self.sender.producer_id < 0:
             if not self._init_requested:
                 self._init_requested = True
-                self._send_request(self.bootstrap_node, InitProducerIdRequest(correlation_id=self._next_correlation_id()), "init")
+                self._send_request(self.nodes.pick(self.sim.now_ms), InitProducerIdRequest(correlation_id=self._next_correlation_id()), "init")
             return  # nothing can be sent before the producer id is known
         leaders = {(topic, p): leader for topic, parts in self.metadata.items() for p, leader in parts.items() if leader >= 0}
         result = self.sender.run_once(self.sim.now_ms, leaders, self._next_correlation_id)
@@ -552,12 +554,14 @@ class KafkaProducer(Node):
         self._requests[request.correlation_id] = kind
         super().send(destination, request)
         if kind in ("metadata", "init") or kind.startswith("txn:"):  # produce requests time out in the Sender
-            self.set_timer(self.config["request.timeout.ms"], self._control_request_timed_out, request.correlation_id, kind)
+            self.set_timer(self.config["request.timeout.ms"], self._control_request_timed_out, request.correlation_id, kind, destination)
 
-    def _control_request_timed_out(self, correlation_id: int, kind: str) -> None:
-        """No answer to a Metadata or InitProducerId request: forget it and ask again (NetworkClient)."""
+    def _control_request_timed_out(self, correlation_id: int, kind: str, destination: str = "") -> None:
+        """No answer to a Metadata or InitProducerId request: forget it and ask again (NetworkClient),
+        another broker if this one is not answering."""
         if self._requests.pop(correlation_id, None) is None:
             return
+        self.nodes.failed(destination, self.sim.now_ms, self.config["request.timeout.ms"])
         self.sim.record("producer.request_timeout", self.node_id, request=kind, correlation_id=correlation_id)
         if kind == "metadata":
             self._metadata_requested = False
@@ -592,6 +596,7 @@ class KafkaProducer(Node):
 
     def _on_metadata(self, response: MetadataResponse) -> None:
         self._metadata_requested = False
+        self.nodes.learn(response.brokers)
         for topic in response.topics:
             if topic.error_code == 0:
                 self.metadata[topic.name] = {p.partition_index: p.leader_id for p in topic.partitions}
@@ -607,9 +612,15 @@ class KafkaProducer(Node):
             return
         self._metadata_requested = True
         topics = sorted({p.topic for p in self.waiting_for_metadata} | set(self.metadata))
-        self._send_request(self.bootstrap_node, MetadataRequest(tuple(topics), correlation_id=self._next_correlation_id()), "metadata")
+        self._send_request(self.nodes.pick(self.sim.now_ms), MetadataRequest(tuple(topics), correlation_id=self._next_correlation_id()), "metadata")
 
     def _handle(self, result: SenderResult) -> None:
+        if result.reset_producer_id and self.sender.producer_id >= 0 and self.transactions is None:
+            self.sim.record("producer.reset_producer_id", self.node_id, producer_id=self.sender.producer_id)
+            self.sender.producer_id, self.sender.producer_epoch = -1, -1
+            self.sender.next_sequence.clear()
+        for node in result.failed_nodes:
+            self.nodes.failed(self.broker_node_name(node), self.sim.now_ms, self.config["request.timeout.ms"])
         if result.refresh_metadata:
             self._request_metadata()
         freed = False

@@ -71,6 +71,8 @@ class SenderResult:
     requests: list[tuple[int, ProduceRequest]] = field(default_factory=list)
     completions: list[Completion] = field(default_factory=list)
     refresh_metadata: bool = False
+    failed_nodes: list[int] = field(default_factory=list)  # brokers whose requests timed out
+    reset_producer_id: bool = False  # sequence numbers can no longer be trusted: get a new producer id
 
 
 class Sender:
@@ -105,7 +107,7 @@ class Sender:
                 f"Expiring {batch.record_count} record(s) for {batch.topic}-{batch.partition}: "
                 f"{now_ms - batch.created_ms} ms has passed since batch creation (delivery.timeout.ms={self.delivery_timeout_ms})")))
         check = self.accumulator.ready(leaders, now_ms)
-        result.refresh_metadata = bool(check.unknown_leader_topics)
+        result.refresh_metadata = result.refresh_metadata or bool(check.unknown_leader_topics)
         nodes = {node for node in check.ready_nodes if len(self.in_flight.get(node, [])) < self.max_in_flight}
         for node, batches in self.accumulator.drain(leaders, nodes, self.max_request_size, now_ms, hold=self._hold).items():
             for batch in batches:
@@ -127,7 +129,7 @@ class Sender:
         lowest sequence still in flight for its partition, so the broker sees sequences in order."""
         if self.transactional and (batch.topic, batch.partition) not in self.partitions_in_transaction:
             return True
-        if not self.idempotent or batch.base_sequence < 0:
+        if not self.idempotent or batch.base_sequence < 0 or batch.producer_id != self.producer_id:
             return False
         in_flight = [
             b.base_sequence for requests in self.in_flight.values() for r in requests
@@ -136,8 +138,9 @@ class Sender:
         return bool(in_flight) and min(in_flight) != batch.base_sequence
 
     def _stamp(self, batch: ProducerBatch) -> None:
-        """Idempotence: producer id, epoch and sequence, fixed at the first drain (TransactionManager)."""
-        if not self.idempotent or batch.base_sequence >= 0:
+        """Idempotence: producer id, epoch and sequence, fixed at the first drain (TransactionManager) —
+        and given anew if the producer id changed since (after a reset)."""
+        if not self.idempotent or (batch.base_sequence >= 0 and batch.producer_id == self.producer_id):
             return
         key = (batch.topic, batch.partition)
         batch.producer_id, batch.producer_epoch = self.producer_id, self.producer_epoch
@@ -150,9 +153,13 @@ class Sender:
         for node, requests in self.in_flight.items():
             if any(now_ms - r.sent_ms >= self.request_timeout_ms for r in requests):
                 error = RequestTimedOutError(f"no answer from broker {node} within request.timeout.ms={self.request_timeout_ms}")
+                result.failed_nodes.append(node)
                 self._disconnect(node, requests, error, now_ms, result)
 
     def _disconnect(self, node: int, lost: list[InFlightRequest], error: KafkaError, now_ms: int, result: SenderResult) -> None:
+        # A lost connection also asks for fresh metadata (NetworkClient.handleDisconnections): the
+        # broker may be gone and its partitions led elsewhere by now.
+        result.refresh_metadata = True
         # Newest first, as InFlightRequests.clearAll returns them: each retried batch goes to the
         # front of its queue, so the oldest ends up first again.
         for request in reversed(list(lost)):
@@ -191,10 +198,24 @@ class Sender:
         """Sender.canRetry: retriable, attempts left, and still inside delivery.timeout.ms."""
         retriable = error.retriable or (self.idempotent and isinstance(error, OutOfOrderSequenceNumberError))
         within_time = now_ms - batch.created_ms < self.delivery_timeout_ms
+        if self.idempotent and not self.transactional and isinstance(error, OutOfOrderSequenceNumberError) and not self._earlier_in_flight(batch):
+            # Nothing earlier is on its way: the broker will never see the missing sequences (they were in
+            # batches that failed). Start over with a new producer id (KIP-360; older clients did the same).
+            result.reset_producer_id = True
         if retriable and batch.attempts <= self.retries and within_time:
             self.accumulator.reenqueue(batch, now_ms)
         else:
+            if self.idempotent and not self.transactional and batch.base_sequence >= 0:
+                result.reset_producer_id = True  # this batch's sequences leave a gap behind it
             result.completions.append(Completion(batch, error=error))
+
+    def _earlier_in_flight(self, batch: ProducerBatch) -> bool:
+        """Is a batch with a lower sequence of this partition still on its way (sent, or waiting to be retried)?"""
+        key = (batch.topic, batch.partition)
+        sent = (b for requests in self.in_flight.values() for r in requests for b in r.batches.values())
+        queued = self.accumulator.batches.get(key, ())
+        return any(0 <= b.base_sequence < batch.base_sequence and (b.topic, b.partition) == key and b.producer_id == batch.producer_id
+                   for b in [*sent, *queued])
 
     def next_timeout_ms(self, now_ms: int) -> int | None:
         """When the earliest in-flight request will time out (None if nothing is in flight)."""

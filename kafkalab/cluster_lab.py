@@ -1,0 +1,183 @@
+"""Chapter 05's experiments: a replicated cluster to break, and the classic failure scenarios.
+
+``replica_table`` shows every replica of a partition (leader or follower, in the ISR or not, log
+end offset, high watermark). ``ClusterLab`` replays a list of actions — crash, restart, lose the
+disk of, or cut off a broker — on a seeded cluster while a producer writes steadily, so the same
+actions always give the same picture (the widget in :mod:`kafkalab.widgets.cluster_view` draws it).
+``unclean_election`` and ``kip101_scenario`` are the two stories the chapter tells with numbers.
+
+Kafka: the Replication section of the Kafka documentation; KIP-101, KIP-279, KIP-903, KIP-966.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kafkalab.cluster import EmbeddedCluster
+from kafkalab.errors import KafkaError
+
+ACTIONS = ("crash", "restart", "wipe", "cut", "heal")
+
+
+def replica_table(cluster: EmbeddedCluster, topic: str, partition: int = 0) -> list[dict[str, Any]]:
+    """One row per broker holding a replica: role, ISR membership, log end offset, high watermark."""
+    record = cluster.controller.controller.image.partitions[topic][partition]
+    rows = []
+    for broker_id in record.replicas:
+        node = cluster.brokers[broker_id]
+        state = node.broker.replica_manager.partitions.get((topic, partition))
+        log = node.broker.logs.get((topic, partition))
+        role = "down" if not node.alive else ("leader" if record.leader == broker_id else "follower")
+        rows.append({
+            "broker": broker_id, "role": role, "in ISR": broker_id in record.isr,
+            "log end offset": log.log_end_offset if log is not None else 0,
+            "high watermark": state.high_watermark if state is not None else 0,
+            "leader epoch": record.leader_epoch,
+        })
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "(no replicas)"
+    columns = list(rows[0])
+    widths = [max(len(str(c)), *(len(str(r[c])) for r in rows)) for c in columns]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(str(r[c]).ljust(w) for c, w in zip(columns, widths)) for r in rows]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class LabAction:
+    time_ms: int
+    kind: str
+    broker: int
+    other: int = -1  # for "cut": the broker it is cut off from (-1: from everyone)
+
+
+@dataclass
+class LabSnapshot:
+    time_ms: int
+    replicas: list[dict[str, Any]]
+    leader: int
+    leader_epoch: int
+    isr: tuple[int, ...]
+    acknowledged: int
+    refused: int
+    events: list[str] = field(default_factory=list)
+
+
+class ClusterLab:
+    """Three brokers, one partition with three replicas, a producer writing every 250 ms."""
+
+    def __init__(self, seed: int = 1, acks: int = -1, min_insync_replicas: int = 2, unclean: bool = False,
+                 duration_ms: int = 60_000) -> None:
+        self.seed, self.acks, self.min_insync_replicas, self.unclean = seed, acks, min_insync_replicas, unclean
+        self.duration_ms = duration_ms
+        self.actions: list[LabAction] = []
+
+    def act(self, time_ms: int, kind: str, broker: int, other: int = -1) -> None:
+        if kind not in ACTIONS:
+            raise ValueError(f"unknown action {kind!r}; use one of {', '.join(ACTIONS)}")
+        if broker not in (0, 1, 2):
+            raise ValueError(f"no broker {broker}: the lab has brokers 0, 1 and 2")
+        self.actions.append(LabAction(time_ms, kind, broker, other))
+
+    def run(self, until_ms: int | None = None) -> LabSnapshot:
+        until = self.duration_ms if until_ms is None else until_ms
+        cluster = EmbeddedCluster(seed=self.seed, brokers=3)
+        cluster.create_topic("orders", partitions=1, replication_factor=3, config={
+            "min.insync.replicas": self.min_insync_replicas, "unclean.leader.election.enable": str(self.unclean).lower()})
+        start = cluster.now_ms
+        producer = cluster.producer({"acks": "all" if self.acks == -1 else str(self.acks), "linger.ms": 0,
+                                     "delivery.timeout.ms": 10_000, "request.timeout.ms": 5_000})
+        counts = {"acknowledged": 0, "refused": 0}
+        sent = [0]
+
+        def done(metadata: Any, error: Exception | None) -> None:
+            counts["refused" if error is not None else "acknowledged"] += 1
+
+        def write() -> None:
+            producer.send("orders", f"order-{sent[0]}", callback=done)
+            sent[0] += 1
+            producer.set_timer(250, write)
+
+        producer.set_timer(0, write)
+
+        def perform(action: LabAction) -> None:
+            name = f"broker-{action.broker}"
+            node = cluster.brokers[action.broker]
+            if action.kind == "crash" and node.alive:
+                cluster.crash_broker(action.broker)
+            elif action.kind == "wipe" and node.alive:
+                cluster.wipe_broker(action.broker)
+            elif action.kind == "restart" and not node.alive:
+                cluster.restart_broker(action.broker)
+            elif action.kind == "cut":
+                others = [f"broker-{b}" for b in cluster.brokers if b != action.broker and (action.other < 0 or b == action.other)]
+                cluster.network.partition([name], others)
+            elif action.kind == "heal":
+                cluster.network.heal()
+
+        for index, action in enumerate(sorted(self.actions, key=lambda a: a.time_ms)):
+            if action.time_ms <= until:
+                cluster.sim.schedule_at(start + action.time_ms, perform, action, label=f"{action.kind} broker {action.broker}")
+        cluster.sim.run(until_ms=start + until)
+        record = cluster.controller.controller.image.partitions["orders"][0]
+        events = []
+        for entry in cluster.trace:
+            t = (entry.time_ms - start) / 1000
+            if entry.kind == "timer":
+                events.append(f"{t:6.1f} s  {entry.detail['label']}")
+            elif entry.kind == "controller.fence":
+                events.append(f"{t:6.1f} s  controller fences broker {entry.detail['broker']} "
+                              f"(new leaders: {', '.join(entry.detail['elections']) or 'none'})")
+            elif entry.kind == "controller.alter_partition":
+                events.append(f"{t:6.1f} s  ISR of orders-0 becomes {entry.detail['isr']}")
+            elif entry.kind == "broker.replica.truncated":
+                events.append(f"{t:6.1f} s  broker {entry.node.split('-')[1]} truncates to offset {entry.detail['to']}")
+        return LabSnapshot(cluster.now_ms - start, replica_table(cluster, "orders"), record.leader, record.leader_epoch,
+                           record.isr, counts["acknowledged"], counts["refused"], events)
+
+
+def unclean_election(unclean: bool, seed: int = 3) -> tuple[list[bytes] | None, EmbeddedCluster]:
+    """Two replicas; the follower dies, the leader takes one more acknowledged write alone, then dies too,
+    and only the stale follower comes back. Returns what the partition holds then (None: offline)."""
+    cluster = EmbeddedCluster(seed=seed, brokers=2)
+    cluster.create_topic("orders", partitions=1, replication_factor=2,
+                         config={"min.insync.replicas": 1, "unclean.leader.election.enable": str(unclean).lower()})
+    cluster.produce("orders", "both have it")
+    leader = cluster.partitions_for("orders")[0]
+    follower = 1 - leader
+    cluster.crash_broker(follower)
+    cluster.advance(12_000)  # fenced: the ISR is the leader alone
+    cluster.produce("orders", "only the leader has it")  # acknowledged: ISR (1) ≥ min.insync.replicas (1)
+    cluster.crash_broker(leader)
+    cluster.restart_broker(follower)
+    cluster.advance(15_000)
+    if cluster.partitions_for("orders")[0] < 0:
+        return None, cluster
+    return [r.value for r in cluster.fetch("orders", 0, cluster.list_offsets("orders", 0, "earliest"))], cluster
+
+
+def kip101_scenario(truncation: str, seed: int = 5) -> tuple[list[bytes], EmbeddedCluster]:
+    """KIP-101's first scenario (the ZooKeeper era, before KIP-903): a follower that has m2 but not yet the
+    high watermark that covers it restarts, and its leader dies before it fetches again."""
+    cluster = EmbeddedCluster(seed=seed, brokers=2, truncation=truncation, fence_restarted_brokers=False)
+    cluster.create_topic("orders", partitions=1, replication_factor=2, config={"min.insync.replicas": 1})
+    cluster.produce("orders", "m1")
+    cluster.produce("orders", "m2")  # acknowledged: both replicas have it, the follower's HW is still 1
+    leader = cluster.partitions_for("orders")[0]
+    follower = 1 - leader
+    cluster.network.partition([f"broker-{follower}"], [f"broker-{leader}"])
+    cluster.crash_broker(follower)
+    cluster.restart_broker(follower)
+    cluster.advance(100)
+    cluster.crash_broker(leader)
+    cluster.advance(12_000)
+    try:
+        values = [r.value for r in cluster.fetch("orders", 0, 0)]
+    except KafkaError:
+        values = []
+    return values, cluster
