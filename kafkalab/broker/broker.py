@@ -315,6 +315,8 @@ class Broker:
             return InitProducerIdResponse(error_code=error_code, correlation_id=request.correlation_id)
         if isinstance(request, FindCoordinatorRequest):
             return FindCoordinatorResponse(error_code, message, correlation_id=request.correlation_id)
+        if isinstance(request, OffsetsForLeaderEpochRequest):
+            return OffsetsForLeaderEpochResponse(request.topic, request.partition, error_code, message, correlation_id=request.correlation_id)
         if isinstance(request, WriteTxnMarkersRequest):
             return WriteTxnMarkersResponse(tuple((m.producer_id, t, p, error_code) for m in request.markers for t, p in m.partitions),
                                            error_code, message, request.correlation_id)

@@ -173,6 +173,49 @@ EXERCISES += (
     ),
 )
 
+EXERCISES += (
+    Exercise(
+        id="ex11_high_watermark_isr",
+        title="The leader's bookkeeping: high watermark and ISR",
+        notebook="notebooks/05-brokers-and-replication.ipynb",
+        module="kafkalab.broker.partition",
+        symbols=("Partition",),
+        summary=(
+            "Write Partition.maybe_increment_high_watermark (the smallest log end offset over the ISR; never "
+            "backwards; held while the ISR is smaller than min.insync.replicas), Partition.follower_in_sync "
+            "(caught up to the high watermark and to this epoch's start) and Partition.isr_to_shrink (followers "
+            "that have not caught up within replica.lag.time.max.ms leave)."
+        ),
+        points=10,
+    ),
+    Exercise(
+        id="ex12_leader_election",
+        title="Choosing a new leader",
+        notebook="notebooks/05-brokers-and-replication.ipynb",
+        module="kafkalab.broker.controller",
+        symbols=("choose_leader",),
+        summary=(
+            "Write choose_leader(replicas, isr, fenced, unclean_allowed): the first replica, in replica order, "
+            "that is in the ISR and not fenced; otherwise a live out-of-sync replica only if unclean election is "
+            "allowed; otherwise -1."
+        ),
+        points=10,
+    ),
+    Exercise(
+        id="ex13_epoch_truncation",
+        title="Truncation by leader epoch (KIP-101)",
+        notebook="notebooks/05-brokers-and-replication.ipynb",
+        module="kafkalab.broker.partition",
+        symbols=("epoch_end_offset",),
+        summary=(
+            "Write epoch_end_offset(epoch_cache, epoch, log_end_offset): the largest known epoch not after "
+            "``epoch`` and the offset where it ended (where the next known epoch starts, or the log end offset "
+            "for the latest); (-1, -1) for an epoch older than any known."
+        ),
+        points=10,
+    ),
+)
+
 EXERCISES_BY_ID = {exercise.id: exercise for exercise in EXERCISES}
 
 

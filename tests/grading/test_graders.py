@@ -86,6 +86,15 @@ WRONG = [
     ("ex09_read_committed", "aborted_producers.discard(record.producer_id)", "pass", "abort marker", "expected [2, 3]"),
     ("ex10_sticky_assignor", "transferring[tp] = member", "pass", "partitions changing owner", "testMaxQuotaConsumerMoreThanNumExpectedMaxCapacityMembers"),
     ("ex10_sticky_assignor", "under_min.sort()", "under_min.sort(reverse=True)", "assignment", "testTwoConsumersTwoTopicsSixPartitions"),
+    # Off by one: the high watermark one past what every in-sync replica has.
+    ("ex11_high_watermark_isr", "candidate = min(ends)", "candidate = min(ends) + 1", "high watermark", "expected 4, got 5"),
+    ("ex11_high_watermark_isr", "        stale = [r for r in self.isr if r != self.broker_id and now_ms",
+     "        stale = [] and [r for r in self.isr if r != self.broker_id and now_ms", "ISR to shrink", "expected (0, 1), got None"),
+    # Electing outside the ISR: the first live replica, in sync or not.
+    ("ex12_leader_election", "if replica in isr and replica not in fenced:", "if replica not in fenced:", "choose_leader", "expected 2, got 1"),
+    # The start of the epoch instead of its end.
+    ("ex13_epoch_truncation", "return epoch_cache[index - 1][0], epoch_cache[index][1]",
+     "return epoch_cache[index - 1][0], epoch_cache[index - 1][1]", "epoch_end_offset", "expected (0, 5), got (0, 0)"),
 ]
 
 

@@ -50,3 +50,21 @@ def test_the_widgets_react_to_their_first_slider() -> None:
     before = lab.children[-1].value
     lab.children[0].value = 3
     assert lab.children[-1].value != before
+
+
+def test_the_cluster_view_reacts_and_the_lab_replays_failures() -> None:
+    from kafkalab.cluster_lab import ClusterLab
+    from kafkalab.widgets.cluster_view import ClusterView, cluster_html
+
+    lab = ClusterLab()
+    lab.act(10_000, "crash", 0)
+    snapshot = lab.run(30_000)
+    assert snapshot.leader != 0 and snapshot.leader_epoch == 1 and snapshot.refused <= 5
+    assert any("controller fences broker 0" in e for e in snapshot.events)
+    assert "down" in cluster_html(snapshot)
+    with pytest.raises(ValueError, match="no broker 7"):
+        lab.act(0, "crash", 7)
+    view = ClusterView()
+    before = view.children[-1].value
+    view.children[0].value = 45
+    assert view.children[-1].value != before
