@@ -314,6 +314,7 @@ class EmbeddedCluster:
         self.sim = Simulator(seed)
         self.network = Network(self.sim)
         self.network.set_default(latency_ms=latency_ms)
+        self._latency_ms = latency_ms
         settings = dict(broker_config or {})
         # Kafka's single-broker quickstart (config/server.properties) sets this to 1; the default (3)
         # would leave __consumer_offsets uncreatable on a 1- or 2-broker cluster.
@@ -503,6 +504,15 @@ class EmbeddedCluster:
         response = self.request(self.leader_node(topic, partition), lambda cid: ListOffsetsRequest(topic, partition, timestamp, cid))
         _raise_for(response.error_code, response.error_message)
         return response.offset
+
+    def elect_preferred_leaders(self) -> list[str]:
+        """kafka-leader-election.sh --election-type PREFERRED: move leadership back to each partition's first
+        replica where it is in sync; returns the partitions that changed leader."""
+        records = self.controller.controller.preferred_leader_elections()
+        self.controller.publish(tuple(records))
+        self.sim.record("controller.preferred_election", CONTROLLER_NODE, partitions=[f"{r.topic}-{r.partition_id}" for r in records])
+        self.advance(10 * self._latency_ms)
+        return [f"{r.topic}-{r.partition_id}" for r in records]
 
     def delete_records(self, topic: str, partition: int, before_offset: int) -> int:
         response = self.request(self.leader_node(topic, partition), lambda cid: DeleteRecordsRequest(topic, partition, before_offset, cid))

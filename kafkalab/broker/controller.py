@@ -180,6 +180,18 @@ class Controller:
                      if b not in self.image.fenced and self.expects_heartbeats(b)]
         return min(deadlines, default=None)
 
+    def preferred_leader_elections(self) -> list[MetadataRecord]:
+        """Give each partition back to its *preferred* leader (the first replica) when it is alive and in
+        sync — after failovers, leadership piles up on the survivors; this spreads it out again
+        (auto.leader.rebalance.enable, kafka-leader-election.sh --election-type PREFERRED)."""
+        records: list[MetadataRecord] = []
+        for topic in sorted(self.image.partitions):
+            for record in sorted(self.image.partitions[topic].values(), key=lambda r: r.partition_id):
+                preferred = record.replicas[0]
+                if record.leader != preferred and preferred in record.isr and preferred not in self.image.fenced:
+                    records.append(PartitionChangeRecord(topic, record.partition_id, leader=preferred, bump_leader_epoch=True))
+        return records
+
     def fence(self, broker_id: int) -> list[MetadataRecord]:
         """handleBrokerFenced: out of every ISR, and new leaders where it led."""
         records: list[MetadataRecord] = [FenceBrokerRecord(broker_id)]

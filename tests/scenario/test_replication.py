@@ -164,3 +164,17 @@ def test_a_restarted_broker_is_fenced_and_leaves_the_isr_until_it_has_caught_up(
     cluster.crash_broker(leader)
     cluster.advance(12_000)
     assert values(cluster) == [b"v0", b"v1", b"v2"]  # the third replica, in sync, was elected
+
+
+def test_preferred_leader_election_spreads_leadership_again() -> None:
+    cluster = EmbeddedCluster(seed=7, brokers=3)
+    cluster.create_topic("orders", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})
+    assert cluster.partitions_for("orders") == {0: 0, 1: 1, 2: 2}
+    cluster.crash_broker(0)
+    cluster.advance(12_000)
+    cluster.restart_broker(0)
+    cluster.advance(10_000)  # back in every ISR, but leading nothing
+    assert 0 not in cluster.partitions_for("orders").values()
+    assert cluster.elect_preferred_leaders() == ["orders-0"]
+    assert cluster.partitions_for("orders") == {0: 0, 1: 1, 2: 2}
+    assert cluster.produce("orders", "still writable", partition=0).offset == 0
