@@ -23,7 +23,6 @@ metadata records), and a client doing what KafkaProducer/KafkaConsumer do on the
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
@@ -53,10 +52,8 @@ from kafkalab.broker.messages import (
     RegisterBrokerRecord,
 )
 from kafkalab.config import BrokerConfig
-from kafkalab.coordinator import OFFSETS_TOPIC
-from kafkalab.coordinator.transaction_coordinator import TRANSACTION_STATE_TOPIC
 from kafkalab.coordinator.transaction_messages import WriteTxnMarkersResponse
-from kafkalab.errors import KafkaError, LeaderNotAvailableError, NetworkExceptionError, RequestTimedOutError, UnknownTopicOrPartitionError, error_for_code
+from kafkalab.errors import LeaderNotAvailableError, NetworkExceptionError, RequestTimedOutError, UnknownTopicOrPartitionError, raise_for_code
 from kafkalab.log import StoredRecord
 from kafkalab.partitioner import UniformStickyPartitioner, partition_for_key
 from kafkalab.record import CompressionType, Header, Record, RecordBatch
@@ -387,7 +384,7 @@ class EmbeddedCluster:
         topic = CreatableTopic(name, partitions, replication_factor, tuple((k, str(v)) for k, v in (config or {}).items()))
         response = self.request(CONTROLLER_NODE, lambda cid: CreateTopicsRequest((topic,), cid))
         result = response.topics[0]
-        _raise_for(result.error_code, result.error_message)
+        raise_for_code(result.error_code, result.error_message)
         self.sim.run_until(lambda: all(name in node.broker.image.topic_ids for node in self.brokers.values()), 1000)
 
     def metadata(self, topics: Iterable[str] | None = None, broker_id: int | None = None) -> MetadataResponse:
@@ -403,7 +400,7 @@ class EmbeddedCluster:
         """Partition → leader broker id, from metadata."""
         response = self.metadata([topic])
         entry = response.topics[0]
-        _raise_for(entry.error_code, f"topic {topic!r} does not exist")
+        raise_for_code(entry.error_code, f"topic {topic!r} does not exist")
         return {p.partition_index: p.leader_id for p in entry.partitions}
 
     def leader_node(self, topic: str, partition: int) -> str:
@@ -464,7 +461,7 @@ class EmbeddedCluster:
                 continue
             response = self.request(destination, lambda cid: ProduceRequest(acks, REQUEST_TIMEOUT_MS, tuple(partitions), cid))
             for answer in response.responses:
-                _raise_for(answer.error_code, answer.error_message)
+                raise_for_code(answer.error_code, answer.error_message)
                 base_offsets[answer.partition] = answer.base_offset
         return [
             ProduceResult(topic, chosen, -1 if base_offsets[chosen] < 0 else base_offsets[chosen] + index, self.sim.now_ms)
@@ -492,7 +489,7 @@ class EmbeddedCluster:
             self.leader_node(topic, partition), lambda cid: FetchRequest.single(topic, partition, offset, max_records, cid, partition_max_bytes=max_bytes)
         )
         answer = response.partitions[0]
-        _raise_for(answer.error_code, answer.error_message)
+        raise_for_code(answer.error_code, answer.error_message)
         return list(answer.records)
 
     def list_offsets(self, topic: str, partition: int, spec: str | int = "latest") -> int:
@@ -502,7 +499,7 @@ class EmbeddedCluster:
             raise ValueError(f"spec must be 'earliest', 'latest' or a timestamp, got {spec!r}")
         timestamp = timestamps[spec] if isinstance(spec, str) else spec
         response = self.request(self.leader_node(topic, partition), lambda cid: ListOffsetsRequest(topic, partition, timestamp, cid))
-        _raise_for(response.error_code, response.error_message)
+        raise_for_code(response.error_code, response.error_message)
         return response.offset
 
     def elect_preferred_leaders(self) -> list[str]:
@@ -516,7 +513,7 @@ class EmbeddedCluster:
 
     def delete_records(self, topic: str, partition: int, before_offset: int) -> int:
         response = self.request(self.leader_node(topic, partition), lambda cid: DeleteRecordsRequest(topic, partition, before_offset, cid))
-        _raise_for(response.error_code, response.error_message)
+        raise_for_code(response.error_code, response.error_message)
         return response.low_watermark
 
     def producer(self, config: Mapping[str, Any] | None = None, key_serializer: Any = None, value_serializer: Any = None, **seams: Any):
@@ -581,12 +578,6 @@ def _to_bytes(data: bytes | str | None) -> bytes | None:
     if isinstance(data, (bytearray, memoryview)):
         return bytes(data)
     raise TypeError(f"keys and values are bytes (or str, sent as UTF-8); got {type(data).__name__}: use a serializer")
-
-
-def _raise_for(error_code: int, message: str | None) -> None:
-    error = error_for_code(error_code)
-    if error is not None:
-        raise error(message.split(": ", 1)[1] if message and message.startswith(error.error_name + ": ") else (message or ""))
 
 
 def _producer_for(cluster: EmbeddedCluster, config: Mapping[str, Any] | None, key_serializer: Any, value_serializer: Any, seams: dict[str, Any]):

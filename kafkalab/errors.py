@@ -425,6 +425,14 @@ def error_for_code(code: int) -> type[KafkaError] | None:
     return ERRORS_BY_CODE.get(code, UnknownServerError)
 
 
+def raise_for_code(code: int, message: str | None = None) -> None:
+    """Raise the exception for an error code from a response (nothing for 0); a message that already
+    starts with the error's name is not prefixed twice."""
+    error = error_for_code(code)
+    if error is not None:
+        raise error(message.split(": ", 1)[1] if message and message.startswith(error.error_name + ": ") else (message or ""))
+
+
 class ImmutableLogError(Exception):
     """Raised when code tries to change or delete a record in place.
 

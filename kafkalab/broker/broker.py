@@ -69,6 +69,7 @@ from kafkalab.coordinator.transaction_coordinator import (
     TransactionCoordinator,
     is_transaction_request,
 )
+from kafkalab.coordinator.transaction_coordinator import error_response as transaction_error_response
 from kafkalab.coordinator.transaction_messages import (
     TxnOffsetCommitRequest,
     WriteTxnMarkersRequest,
@@ -266,31 +267,21 @@ class Broker:
         """
         self._current_client = client
         if is_transaction_request(request):
-            try:
-                return self.transaction_coordinator.handle(request, now_ms)
-            except Exception as crash:  # noqa: BLE001 - reported to the client, not swallowed
-                return self.error_response(request, UnknownServerError.error_code, type(crash).__name__, f"{type(crash).__name__}: {crash}")
-        if isinstance(request, (GROUP_REQUESTS, TxnOffsetCommitRequest)):
-            try:
-                return self.group_coordinator.handle(request, client, now_ms)
-            except Exception as crash:  # noqa: BLE001 - reported to the client, not swallowed
-                return group_error_response(request, UnknownServerError.error_code, f"{type(crash).__name__}: {crash}")
-        if isinstance(request, FetchRequest):
-            try:
-                return self.handle_fetch(request, now_ms, client)
-            except KafkaError as error:
-                return self.error_response(request, error.error_code, error.error_name, str(error))
-        handlers = {
-            MetadataRequest: self.handle_metadata,
-            ProduceRequest: self.handle_produce,
-            FindCoordinatorRequest: self.handle_find_coordinator,
-            WriteTxnMarkersRequest: self.handle_write_txn_markers,
-            OffsetsForLeaderEpochRequest: lambda request, now: self.replica_manager.end_offset_for_epoch(request),
-            ListOffsetsRequest: self.handle_list_offsets,
-            DeleteRecordsRequest: self.handle_delete_records,
-            InitProducerIdRequest: self.handle_init_producer_id,
-        }
-        handler = handlers.get(type(request))
+            handler: Any = self.transaction_coordinator.handle
+        elif isinstance(request, (GROUP_REQUESTS, TxnOffsetCommitRequest)):
+            handler = lambda request, now: self.group_coordinator.handle(request, client, now)  # noqa: E731
+        else:
+            handler = {
+                MetadataRequest: self.handle_metadata,
+                ProduceRequest: self.handle_produce,
+                FetchRequest: self.handle_fetch,
+                FindCoordinatorRequest: self.handle_find_coordinator,
+                WriteTxnMarkersRequest: self.handle_write_txn_markers,
+                OffsetsForLeaderEpochRequest: lambda request, now: self.replica_manager.end_offset_for_epoch(request),
+                ListOffsetsRequest: self.handle_list_offsets,
+                DeleteRecordsRequest: self.handle_delete_records,
+                InitProducerIdRequest: self.handle_init_producer_id,
+            }.get(type(request))
         if handler is None:
             raise TypeError(f"broker {self.broker_id} cannot handle {type(request).__name__}")
         try:
@@ -320,8 +311,10 @@ class Broker:
         if isinstance(request, WriteTxnMarkersRequest):
             return WriteTxnMarkersResponse(tuple((m.producer_id, t, p, error_code) for m in request.markers for t, p in m.partitions),
                                            error_code, message, request.correlation_id)
-        if is_transaction_request(request) or isinstance(request, TxnOffsetCommitRequest):
-            return _error_like(request, error_code, message)
+        if is_transaction_request(request):
+            return transaction_error_response(request, error_code, message)
+        if isinstance(request, (GROUP_REQUESTS, TxnOffsetCommitRequest)):
+            return group_error_response(request, error_code, message)
         if isinstance(request, FetchRequest):
             for p in request.partitions:
                 self._event("fetch.error", topic=p.topic, partition=p.partition, error=error_name)
@@ -416,7 +409,7 @@ class Broker:
         self._event("init_producer_id", producer_id=producer_id)
         return InitProducerIdResponse(producer_id=producer_id, producer_epoch=0, correlation_id=request.correlation_id)
 
-    def handle_fetch(self, request: FetchRequest, now_ms: int, client: str = "client") -> FetchResponse | None:
+    def handle_fetch(self, request: FetchRequest, now_ms: int) -> FetchResponse | None:
         """ReplicaManager.fetchMessages: read each partition; if fewer than ``min_bytes`` are ready and
         ``max_wait_ms`` > 0, park the request in the fetch purgatory (DelayedFetch) instead of answering."""
         if request.max_wait_ms < 0 or request.min_bytes < 0:
@@ -429,7 +422,7 @@ class Broker:
         response = self._read_fetch(request)
         if request.max_wait_ms == 0 or _fetched_bytes(response) >= max(request.min_bytes, 1) or _has_error(response):
             return response
-        self.delayed_fetches.append(_DelayedFetch(request, client, now_ms + request.max_wait_ms))
+        self.delayed_fetches.append(_DelayedFetch(request, self._current_client, now_ms + request.max_wait_ms))
         self._event("fetch.delayed", partitions=[f"{p.topic}-{p.partition}" for p in request.partitions], until_ms=now_ms + request.max_wait_ms)
         return None
 
@@ -696,12 +689,3 @@ class Broker:
         events, self.events = self.events, []
         return events
 
-
-def _error_like(request: Any, error_code: int, message: str) -> Any:
-    """An error response for a transaction API request."""
-    from kafkalab.coordinator import transaction_messages
-
-    response_type = getattr(transaction_messages, type(request).__name__.replace("Request", "Response"), None)
-    if response_type is None:
-        return InitProducerIdResponse(error_code=error_code, correlation_id=request.correlation_id)
-    return response_type(error_code=error_code, error_message=message, correlation_id=request.correlation_id)

@@ -67,7 +67,6 @@ from kafkalab.coordinator.messages import (
     JoinGroupResponse,
     LeaveGroupMember,
     LeaveGroupRequest,
-    LeaveGroupResponse,
     OffsetCommitPartition,
     OffsetCommitRequest,
     OffsetCommitResponse,
@@ -87,6 +86,7 @@ from kafkalab.errors import (
     RebalanceInProgressError,
     UnknownMemberIdError,
     error_for_code,
+    raise_for_code,
 )
 from kafkalab.log import StoredRecord
 from kafkalab.network_client import NodePicker
@@ -350,7 +350,7 @@ class KafkaConsumer(Node):
         if not self.sim.run_until(lambda: bool(answer), limit):
             raise ConsumerTimeoutError(f"Timeout of {limit}ms expired before the committed offsets were fetched")
         response = answer[0]
-        _raise_for(response.error_code, response.error_message)
+        raise_for_code(response.error_code, response.error_message)
         return {(p.topic, p.partition): (None if p.committed_offset < 0 else p.committed_offset) for p in response.partitions}
 
     def position(self, tp: TopicPartition, timeout_ms: int | None = None) -> int:
@@ -1013,8 +1013,3 @@ class KafkaConsumer(Node):
         return (f"KafkaConsumer({self.node_id}, group={self.group_id}, member={self.member_id or '-'}, "
                 f"generation={self.generation_id}, state={self.member_state}, assignment={self.assignment()})")
 
-
-def _raise_for(error_code: int, message: str | None) -> None:
-    error = error_for_code(error_code)
-    if error is not None:
-        raise error(message or "")

@@ -783,7 +783,10 @@ def _join_fields(group: ClassicGroup, member: ClassicGroupMember) -> dict[str, A
 
 
 def error_response(request: Any, error_code: int, message: str) -> Any:
-    """The response type of a group request, carrying an error."""
+    """The response type of a group request (TxnOffsetCommit included), carrying an error."""
+    if isinstance(request, TxnOffsetCommitRequest):
+        return TxnOffsetCommitResponse(tuple(OffsetCommitPartitionResponse(p.topic, p.partition, error_code) for p in request.partitions),
+                                       error_code, message, request.correlation_id)
     response_type = getattr(group_messages, type(request).__name__.replace("Request", "Response"))
     fields: dict[str, Any] = {"error_code": error_code, "error_message": message, "correlation_id": request.correlation_id}
     if isinstance(request, JoinGroupRequest):

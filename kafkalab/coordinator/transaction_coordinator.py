@@ -79,6 +79,7 @@ class TransactionMetadata:
     start_ms: int = -1
     last_update_ms: int = -1
     pending_markers: set[TopicPartition] = field(default_factory=set)
+    markers_sent_ms: int = -1
 
 
 def partition_for_transactional_id(transactional_id: str, num_partitions: int = 50) -> int:
@@ -153,11 +154,7 @@ class TransactionCoordinator:
         try:
             return handlers[type(request)](request, now_ms)
         except KafkaError as error:
-            response_type = {InitProducerIdRequest: InitProducerIdResponse, AddPartitionsToTxnRequest: AddPartitionsToTxnResponse,
-                             AddOffsetsToTxnRequest: AddOffsetsToTxnResponse, EndTxnRequest: EndTxnResponse}[type(request)]
-            if response_type is InitProducerIdResponse:
-                return InitProducerIdResponse(error_code=error.error_code, correlation_id=request.correlation_id)
-            return response_type(error_code=error.error_code, error_message=str(error), correlation_id=request.correlation_id)
+            return error_response(request, error.error_code, str(error))
 
     def take_effects(self) -> list[tuple[int, Any]]:
         effects, self.effects = self.effects, []
@@ -167,11 +164,16 @@ class TransactionCoordinator:
         return self._next_check_ms
 
     def tick(self, now_ms: int) -> None:
-        """Abort transactions open longer than their timeout (transaction.abort.timed.out.transaction.cleanup.interval.ms)."""
+        """Every transaction.abort.timed.out.transaction.cleanup.interval.ms: abort transactions open longer than
+        their timeout, and resend markers that got no answer."""
         if self._next_check_ms is None or now_ms < self._next_check_ms:
             return
-        self._next_check_ms = now_ms + self.config["transaction.abort.timed.out.transaction.cleanup.interval.ms"]
+        interval = self.config["transaction.abort.timed.out.transaction.cleanup.interval.ms"]
+        self._next_check_ms = now_ms + interval
         for txn in sorted(self.transactions.values(), key=lambda t: t.transactional_id):
+            if txn.state in (T.PREPARE_COMMIT, T.PREPARE_ABORT) and txn.pending_markers and now_ms - txn.markers_sent_ms >= interval:
+                # No answer (a leader was down, or there was none): ask the current leaders again.
+                self._request_markers(txn, txn.state == T.PREPARE_COMMIT, txn.pending_markers, now_ms)
             if txn.state == T.ONGOING and now_ms - txn.start_ms > txn.timeout_ms:
                 self._event("txn.timed_out", transactional_id=txn.transactional_id, producer_id=txn.producer_id)
                 txn.producer_epoch += 1  # fence the producer that let it time out
@@ -193,7 +195,7 @@ class TransactionCoordinator:
                 self.transactions[decoded.transactional_id] = decoded
         for txn in sorted(self.transactions.values(), key=lambda t: t.transactional_id):
             if self.partition_for(txn.transactional_id) == partition and txn.state in (T.PREPARE_COMMIT, T.PREPARE_ABORT):
-                self._send_markers(txn, txn.state == T.PREPARE_COMMIT)  # finish what the previous coordinator started
+                self._send_markers(txn, txn.state == T.PREPARE_COMMIT, now_ms)  # finish what the previous coordinator started
         if self._next_check_ms is None:
             self._next_check_ms = now_ms + self.config["transaction.abort.timed.out.transaction.cleanup.interval.ms"]
 
@@ -291,18 +293,23 @@ class TransactionCoordinator:
         txn.last_update_ms = now_ms
         self._store(txn, now_ms)
         self._event("txn.prepare", transactional_id=txn.transactional_id, commit=commit, partitions=[f"{t}-{p}" for t, p in sorted(txn.partitions)])
-        self._send_markers(txn, commit)
+        self._send_markers(txn, commit, now_ms)
 
-    def _send_markers(self, txn: TransactionMetadata, commit: bool) -> None:
+    def _send_markers(self, txn: TransactionMetadata, commit: bool, now_ms: int) -> None:
         txn.pending_markers = set(txn.partitions)
-        by_leader: dict[int, list[TopicPartition]] = {}
-        for tp in sorted(txn.partitions):
-            by_leader.setdefault(self._leader_of(tp), []).append(tp)
-        for leader, partitions in sorted(by_leader.items()):
-            marker = WritableTxnMarker(txn.producer_id, txn.producer_epoch, commit, tuple(partitions))
-            self.effects.append((leader, WriteTxnMarkersRequest((marker,))))
+        self._request_markers(txn, commit, txn.partitions, now_ms)
         if not txn.partitions:
-            self._complete(txn, commit, txn.last_update_ms)
+            self._complete(txn, commit, now_ms)
+
+    def _request_markers(self, txn: TransactionMetadata, commit: bool, partitions: Iterable[TopicPartition], now_ms: int) -> None:
+        """One WriteTxnMarkers request per leader of ``partitions``."""
+        by_leader: dict[int, list[TopicPartition]] = {}
+        for tp in sorted(partitions):
+            by_leader.setdefault(self._leader_of(tp), []).append(tp)
+        for leader, led in sorted(by_leader.items()):
+            marker = WritableTxnMarker(txn.producer_id, txn.producer_epoch, commit, tuple(led))
+            self.effects.append((leader, WriteTxnMarkersRequest((marker,))))
+        txn.markers_sent_ms = now_ms
 
     def on_markers_written(self, producer_id: int, results: Iterable[tuple[str, int, int]], now_ms: int) -> None:
         """A leader wrote (or failed to write) markers: when every partition has one, the transaction completes."""
@@ -317,22 +324,9 @@ class TransactionCoordinator:
             else:
                 failed.append((topic, partition))
         if failed:  # TransactionMarkerChannelManager retries until the leaders accept
-            by_leader: dict[int, list[TopicPartition]] = {}
-            for tp in failed:
-                by_leader.setdefault(self._leader_of(tp), []).append(tp)
-            for leader, partitions in sorted(by_leader.items()):
-                marker = WritableTxnMarker(txn.producer_id, txn.producer_epoch, txn.state == T.PREPARE_COMMIT, tuple(partitions))
-                self.effects.append((leader, WriteTxnMarkersRequest((marker,))))
+            self._request_markers(txn, txn.state == T.PREPARE_COMMIT, failed, now_ms)
         if not txn.pending_markers:
             self._complete(txn, txn.state == T.PREPARE_COMMIT, now_ms)
-
-    def resend_pending_markers(self, now_ms: int) -> None:
-        """The markers' requests got no answer (a leader was down): send them again."""
-        for txn in sorted(self.transactions.values(), key=lambda t: t.transactional_id):
-            if txn.state in (T.PREPARE_COMMIT, T.PREPARE_ABORT) and txn.pending_markers:
-                partitions, txn.partitions = txn.partitions, set(txn.pending_markers)
-                self._send_markers(txn, txn.state == T.PREPARE_COMMIT)
-                txn.partitions = partitions
 
     def _complete(self, txn: TransactionMetadata, commit: bool, now_ms: int) -> None:
         txn.state = T.COMPLETE_COMMIT if commit else T.COMPLETE_ABORT
@@ -346,6 +340,15 @@ class TransactionCoordinator:
                          [(encode_transaction_key(txn.transactional_id), encode_transaction_value(txn))], now_ms)
         except KafkaError as error:
             raise NotCoordinatorError(str(error)) from None
+
+
+def error_response(request: Any, error_code: int, message: str) -> Any:
+    """The response type of a transaction coordinator request, carrying an error."""
+    if isinstance(request, InitProducerIdRequest):
+        return InitProducerIdResponse(error_code=error_code, correlation_id=request.correlation_id)
+    response_type = {AddPartitionsToTxnRequest: AddPartitionsToTxnResponse, AddOffsetsToTxnRequest: AddOffsetsToTxnResponse,
+                     EndTxnRequest: EndTxnResponse}[type(request)]
+    return response_type(error_code=error_code, error_message=message, correlation_id=request.correlation_id)
 
 
 def is_transaction_request(request: Any) -> bool:

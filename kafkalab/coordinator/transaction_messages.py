@@ -115,5 +115,3 @@ class WriteTxnMarkersResponse:
     error_message: str | None = None
     correlation_id: int = 0
 
-
-TRANSACTION_COORDINATOR_REQUESTS = (AddPartitionsToTxnRequest, AddOffsetsToTxnRequest, EndTxnRequest)

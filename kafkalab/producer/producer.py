@@ -23,7 +23,7 @@ flush, close), FutureRecordMetadata, RecordMetadata, Callback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 from kafkalab.broker.messages import InitProducerIdRequest, InitProducerIdResponse, MetadataRequest, MetadataResponse, ProduceResponse
@@ -36,7 +36,7 @@ from kafkalab.producer.batch import record_size_upper_bound
 from kafkalab.record import RECORD_BATCH_OVERHEAD, CompressionType, Header, Record
 from kafkalab.serialization import SerializationError
 from kafkalab.network_client import NodePicker
-from kafkalab.sim import Network, Node, SimulationError, Simulator
+from kafkalab.sim import Network, Node, Simulator
 from kafkalab.producer.transactions import (
     ConsumerGroupMetadata,
     TransactionAbortedError,

@@ -120,3 +120,27 @@ def test_a_coordinator_restart_in_the_middle_keeps_exactly_once() -> None:
     outputs = outputs_as_history(read_outputs(cluster, "results", 3), "events")
     report = check_delivery([("events", p, o) for p in range(3) for o in range(cluster.list_offsets("events", p))], outputs)
     assert report.exactly_once, report
+
+
+def test_markers_lost_while_a_leader_is_down_are_sent_again() -> None:
+    cluster = EmbeddedCluster(seed=8, brokers=2)
+    cluster.create_topic("out", partitions=2)
+    producer = cluster.producer({"transactional.id": "tx"})
+    producer.init_transactions()
+    producer.begin_transaction()
+    for i in range(4):
+        producer.send("out", f"v{i}", partition=i % 2)
+    producer.flush()
+    from kafkalab.coordinator.transaction_coordinator import partition_for_transactional_id
+
+    coordinator = cluster.partitions_for("__transaction_state")[partition_for_transactional_id("tx")]
+    down = next(leader for leader in cluster.partitions_for("out").values() if leader != coordinator)
+    cluster.crash_broker(down)  # it leads one of the transaction's partitions, not the coordinator
+    producer.commit_transaction()  # answered once PrepareCommit is written; one marker is lost
+    cluster.advance(3_000)
+    cluster.restart_broker(down)
+    cluster.advance(15_000)  # the coordinator's next check resends it
+    assert values(read_outputs(cluster, "out", 2)) == ["v0", "v1", "v2", "v3"]
+    producer.begin_transaction()
+    producer.send("out", "next")
+    producer.commit_transaction()  # the previous transaction is complete: no CONCURRENT_TRANSACTIONS
