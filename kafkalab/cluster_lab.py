@@ -170,6 +170,9 @@ def kip101_scenario(truncation: str, seed: int = 5) -> tuple[list[bytes], Embedd
     cluster.produce("orders", "m2")  # acknowledged: both replicas have it, the follower's HW is still 1
     leader = cluster.partitions_for("orders")[0]
     follower = 1 - leader
+    state = cluster.brokers[follower].broker.replica_manager.partitions[("orders", 0)]
+    cluster.sim.record("lab.follower_before_restart", f"broker-{follower}", log_end_offset=state.log_end_offset,
+                       high_watermark=state.high_watermark)
     cluster.network.partition([f"broker-{follower}"], [f"broker-{leader}"])
     cluster.crash_broker(follower)
     cluster.restart_broker(follower)

@@ -190,10 +190,3 @@ class Partition:
             return None
         return tuple(r for r in self.isr if r not in stale)
         # END EXERCISE
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "topic": self.topic, "partition": self.partition, "broker": self.broker_id, "leader": self.leader,
-            "leader_epoch": self.leader_epoch, "isr": list(self.isr), "replicas": list(self.replicas),
-            "log_end_offset": self.log_end_offset, "high_watermark": self.high_watermark,
-        }

@@ -261,15 +261,8 @@ class ConsumerApp:
                     self.on_process(payload)
                 self.history.append(Processed(self.cluster.sim.now_ms, self.instance, payload.topic, payload.partition,
                                               payload.offset, payload.value))
-                self.processed += 1
-                if self.crash_after is not None and self.processed >= self.crash_after:
-                    self.crash_after = None
-                    self.cluster.sim.record("app.crash", consumer.node_id, after_processed=self.processed)
-                    self.crash()
-                    if self.on_crash is not None:
-                        self.on_crash(self)
-                    return
-                self._run_steps(consumer, steps, index + 1)
+                if not _processed_one(self, consumer.node_id):
+                    self._run_steps(consumer, steps, index + 1)
 
             consumer.set_timer(self.processing_ms, done)
         else:
@@ -308,15 +301,37 @@ def run_delivery_scenario(strategy: Strategy | str, seed: int = 0, records: int 
     settings.update(config or {})
     apps = [ConsumerApp(cluster, f"app-{i}", ["events"], strategy, settings, processing_ms=processing_ms, history=history,
                         strict=strict, **consumer_seams) for i in range(consumers)]
+    _start_with_crashes(cluster, apps, crashes, restart_after_ms)
+    cluster.advance(settle_ms)
+    report = check_delivery([(r.topic, r.partition, r.offset) for r in produced], history)
+    return DeliveryRun(report, history, [e for app in apps for e in app.errors], cluster)
+
+
+def _processed_one(app: Any, node_id: str) -> bool:
+    """Count a processed record; crash the app if that was its ``crash_after``-th (True: it crashed)."""
+    app.processed += 1
+    if app.crash_after is None or app.processed < app.crash_after:
+        return False
+    app.crash_after = None
+    app.cluster.sim.record("app.crash", node_id, after_processed=app.processed)
+    app.crash()
+    if app.on_crash is not None:
+        app.on_crash(app)
+    return True
+
+
+def _start_with_crashes(cluster: EmbeddedCluster, apps: list[Any], crashes: Iterable[tuple[int, int]], restart_after_ms: int) -> None:
+    """Start the apps; for each ``(app index, n)`` crash that app right after its n-th processed record
+    (counting across restarts) and restart it ``restart_after_ms`` later."""
     schedule: dict[int, list[int]] = {}
     for index, after in sorted(crashes):
         schedule.setdefault(index, []).append(after)
 
-    def arm(app: ConsumerApp) -> None:
+    def arm(app: Any) -> None:
         pending = schedule.get(apps.index(app), [])
         app.crash_after = pending.pop(0) if pending else None
 
-    def crashed(app: ConsumerApp) -> None:
+    def crashed(app: Any) -> None:
         cluster.sim.schedule(restart_after_ms, app.restart, label=f"restart {app.name}")
         arm(app)
 
@@ -324,9 +339,6 @@ def run_delivery_scenario(strategy: Strategy | str, seed: int = 0, records: int 
         app.on_crash = crashed
         arm(app)
         app.start()
-    cluster.advance(settle_ms)
-    report = check_delivery([(r.topic, r.partition, r.offset) for r in produced], history)
-    return DeliveryRun(report, history, [e for app in apps for e in app.errors], cluster)
 
 
 # -- exactly-once: read, process, write — in one transaction ------------------------------------------
@@ -407,15 +419,8 @@ class TransactionalApp:
                 record = records[index]
                 value = record.value.decode() if isinstance(record.value, bytes) else str(record.value)
                 producer.send(self.sink, f"{record.partition}:{record.offset}:{value}", key=record.key)
-                self.processed += 1
-                if self.crash_after is not None and self.processed >= self.crash_after:
-                    self.crash_after = None
-                    self.cluster.sim.record("app.crash", consumer.node_id, after_processed=self.processed)
-                    self.crash()
-                    if self.on_crash is not None:
-                        self.on_crash(self)
-                    return
-                self._process(records, index + 1, positions)
+                if not _processed_one(self, consumer.node_id):
+                    self._process(records, index + 1, positions)
 
             consumer.set_timer(self.processing_ms, done)
             return
@@ -480,26 +485,11 @@ def run_exactly_once_scenario(seed: int = 0, records: int = 60, partitions: int 
     cluster.create_topic("results", partitions=partitions)
     produced = [cluster.produce("events", f"event-{i}", key=f"key-{i % 7}") for i in range(records)]
     settings = {"session.timeout.ms": 10_000, "heartbeat.interval.ms": 1_000, "max.poll.interval.ms": 30_000, "max.poll.records": 5}
-    schedule: dict[int, list[int]] = {}
-    for index, after in sorted(crashes):
-        schedule.setdefault(index, []).append(after)
     if transactional:
         runners: list[Any] = [TransactionalApp(cluster, f"app-{i}", "events", "results", settings) for i in range(apps)]
     else:
         runners = [_ForwardingApp(cluster, f"app-{i}", settings) for i in range(apps)]
-
-    def arm(app: Any) -> None:
-        pending = schedule.get(runners.index(app), [])
-        app.crash_after = pending.pop(0) if pending else None
-
-    def crashed(app: Any) -> None:
-        cluster.sim.schedule(restart_after_ms, app.restart, label=f"restart {app.name}")
-        arm(app)
-
-    for app in runners:
-        app.on_crash = crashed
-        arm(app)
-        app.start()
+    _start_with_crashes(cluster, runners, crashes, restart_after_ms)
     cluster.advance(settle_ms)
     outputs = read_outputs(cluster, "results", partitions, **reader_seams)
     history = outputs_as_history(outputs, "events")

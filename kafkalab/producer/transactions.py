@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Callable
+from typing import Callable
 
 from kafkalab.errors import KafkaError
 
@@ -176,7 +176,3 @@ class TransactionManager:
         for result in (self.init_result, self.end_result):
             if result is not None:
                 result.complete(error)
-
-    def describe(self) -> dict[str, Any]:
-        return {"transactional_id": self.transactional_id, "state": self.state.value, "partitions": sorted(self.added),
-                "pending": sorted(self.pending_partitions | self.adding), "offsets_pending": len(self.offsets)}

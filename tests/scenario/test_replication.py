@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kafkalab.cluster import EmbeddedCluster
+from kafkalab.cluster_lab import kip101_scenario, unclean_election
 from kafkalab.errors import NotEnoughReplicasError
 
 
@@ -96,30 +97,13 @@ def test_a_slow_follower_leaves_the_isr_after_replica_lag_time_max_ms() -> None:
     assert slow in replicas(cluster)[leader][2]
 
 
-def unclean_scenario(unclean: bool, truncation: str = "leader-epoch") -> EmbeddedCluster:
-    """The only in-sync replica dies; an out-of-date replica is all that is left."""
-    cluster = EmbeddedCluster(seed=3, brokers=2, truncation=truncation)
-    cluster.create_topic("orders", partitions=1, replication_factor=2,
-                         config={"min.insync.replicas": 1, "unclean.leader.election.enable": str(unclean).lower()})
-    cluster.produce("orders", "both have it")
-    leader = cluster.partitions_for("orders")[0]
-    follower = 1 - leader
-    cluster.crash_broker(follower)
-    cluster.advance(12_000)  # fenced: the ISR is now the leader alone
-    cluster.produce("orders", "only the leader has it")  # acknowledged with acks=all (ISR = 1 ≥ min.insync.replicas)
-    cluster.crash_broker(leader)
-    cluster.restart_broker(follower)
-    cluster.advance(15_000)
-    return cluster
-
-
 def test_clean_election_waits_and_unclean_election_loses_acknowledged_data() -> None:
-    clean = unclean_scenario(unclean=False)
-    assert clean.partitions_for("orders")[0] == -1  # offline: no in-sync replica is alive
-    dirty = unclean_scenario(unclean=True)
-    new_leader = dirty.partitions_for("orders")[0]
-    assert new_leader >= 0
-    assert values(dirty) == [b"both have it"]  # the acknowledged second record is gone
+    """The only in-sync replica dies after an acknowledged write the other replica never got."""
+    clean, _ = unclean_election(unclean=False)
+    assert clean is None  # offline: no in-sync replica is alive
+    dirty, cluster = unclean_election(unclean=True)
+    assert cluster.partitions_for("orders")[0] >= 0
+    assert dirty == [b"both have it"]  # the acknowledged second record is gone
 
 
 def test_truncation_by_leader_epoch_keeps_what_truncation_to_the_high_watermark_loses() -> None:
@@ -128,23 +112,11 @@ def test_truncation_by_leader_epoch_keeps_what_truncation_to_the_high_watermark_
     epochs it asks the leader where its epoch ended instead, and truncates nothing it should keep."""
     results = {}
     for mode in ("leader-epoch", "high-watermark"):
-        # KIP-101 describes the ZooKeeper era: a broker that restarted quickly stayed in the ISR.
-        cluster = EmbeddedCluster(seed=5, brokers=2, truncation=mode, fence_restarted_brokers=False)
-        cluster.create_topic("orders", partitions=1, replication_factor=2, config={"min.insync.replicas": 1})
-        cluster.produce("orders", "m1")
-        cluster.produce("orders", "m2")  # acknowledged: both replicas have it
-        leader = cluster.partitions_for("orders")[0]
-        follower = 1 - leader
-        follower_state = cluster.brokers[follower].broker.replica_manager.partitions[("orders", 0)]
-        assert follower_state.log_end_offset == 2 and follower_state.high_watermark == 1  # it learns the HW one fetch later
-        cluster.network.partition([f"broker-{follower}"], [f"broker-{leader}"])  # the restart's fetches will not get through
-        cluster.crash_broker(follower)
-        cluster.restart_broker(follower)
-        cluster.advance(100)
-        cluster.crash_broker(leader)
-        cluster.advance(12_000)  # the leader is fenced; the follower (still in the ISR) is elected
-        assert cluster.partitions_for("orders")[0] == follower
-        results[mode] = values(cluster)
+        values_after, cluster = kip101_scenario(mode)
+        [before] = cluster.trace.filter("lab.follower_before_restart")
+        assert (before.detail["log_end_offset"], before.detail["high_watermark"]) == (2, 1)  # it learns the HW one fetch later
+        assert cluster.partitions_for("orders")[0] == int(before.node.split("-")[1])  # the follower, still in the ISR, was elected
+        results[mode] = values_after
     assert results == {"leader-epoch": [b"m1", b"m2"], "high-watermark": [b"m1"]}
 
 
