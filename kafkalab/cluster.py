@@ -24,7 +24,7 @@ metadata records), and a client doing what KafkaProducer/KafkaConsumer do on the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from kafkalab.broker import Broker, Controller
 from kafkalab.broker.broker import LogFactory, PartitionLogLike
@@ -54,6 +54,7 @@ from kafkalab.broker.messages import (
 from kafkalab.config import BrokerConfig
 from kafkalab.coordinator.transaction_messages import WriteTxnMarkersResponse
 from kafkalab.errors import LeaderNotAvailableError, NetworkExceptionError, RequestTimedOutError, UnknownTopicOrPartitionError, raise_for_code
+from kafkalab.jvm import JavaRandom
 from kafkalab.log import StoredRecord
 from kafkalab.partitioner import UniformStickyPartitioner, partition_for_key
 from kafkalab.record import CompressionType, Header, Record, RecordBatch
@@ -301,13 +302,19 @@ class EmbeddedCluster:
         fence_restarted_brokers: bool = True,
         partition_class: type | None = None,
         choose_leader: Callable[..., int] | None = None,
+        racks: Sequence[str | None] | None = None,
     ) -> None:
         """``truncation``: how a follower of a new leader discards records — "leader-epoch" (KIP-101,
         Kafka since 0.11) or "high-watermark" (before it: to its own high watermark; chapter 05 shows
         how that loses acknowledged records). ``fence_restarted_brokers=False`` replays the ZooKeeper
-        era before KIP-903, when a broker that restarted quickly stayed in the ISR whatever its disk held."""
+        era before KIP-903, when a broker that restarted quickly stayed in the ISR whatever its disk held.
+        ``racks``: each broker's ``broker.rack`` (its availability zone), in broker id order; replicas are
+        then spread over racks, and consumers with ``client.rack`` can read from a replica in theirs."""
         if brokers < 1:
             raise ValueError(f"a cluster needs at least one broker, got {brokers}")
+        if racks is not None and len(racks) != brokers:
+            raise ValueError(f"racks names one rack per broker: got {len(racks)} for {brokers} broker(s)")
+        self.racks: dict[int, str | None] = {b: (racks[b] if racks is not None else None) for b in range(brokers)}
         self.sim = Simulator(seed)
         self.network = Network(self.sim)
         self.network.set_default(latency_ms=latency_ms)
@@ -326,7 +333,8 @@ class EmbeddedCluster:
                                 truncation=truncation, partition_class=partition_class), self.sim, self.network)
             for i in broker_ids
         }
-        self.controller = ControllerNode(Controller(self.config, MetadataImage()), self.sim, self.network, broker_ids)
+        placement_random = JavaRandom(self.sim.rng("controller.placement").getrandbits(48))
+        self.controller = ControllerNode(Controller(self.config, MetadataImage(), placement_random), self.sim, self.network, broker_ids)
         self.controller.controller.fence_restarted_brokers = fence_restarted_brokers
         if choose_leader is not None:
             self.controller.controller.choose_leader = choose_leader
@@ -334,7 +342,7 @@ class EmbeddedCluster:
         for node in self.brokers.values():
             node.broker.controller_id = 0
             node.start()
-        self.controller.publish(tuple(RegisterBrokerRecord(i) for i in broker_ids))
+        self.controller.publish(tuple(RegisterBrokerRecord(i, self.racks[i]) for i in broker_ids))
         self._last_offsets: dict[tuple[int, str, int], tuple[int, int, int]] = {}
         self.sim.add_invariant("offsets only move forward", self._offsets_only_move_forward)
         self.sim.run(until_ms=self.sim.now_ms + 10 * latency_ms)

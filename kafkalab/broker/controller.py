@@ -5,8 +5,8 @@ TopicRecord, PartitionRecord and ConfigRecord entries to the ``__cluster_metadat
 broker replays them. Here the controller is a sans-IO object returning those records; the
 controllers chapter (issue 6) replaces it with a Raft quorum.
 
-Replica placement is Kafka's rack-unaware rule: partition p's first replica is broker
-``(start + p) % n`` and the others follow with a shift (``StripedReplicaPlacer`` in KRaft).
+Replica placement is Kafka's StripedReplicaPlacer (:mod:`kafkalab.broker.placement`): rack-aware
+when brokers set ``broker.rack``, leaders striped over the brokers, seeded from the simulator.
 
 Kafka: org.apache.kafka.controller.ReplicationControlManager#createTopic,
 org.apache.kafka.metadata.placement.StripedReplicaPlacer, KIP-500, KIP-631.
@@ -31,7 +31,9 @@ from kafkalab.broker.messages import (
     TopicRecord,
     UnfenceBrokerRecord,
 )
+from kafkalab.broker.placement import StripedReplicaPlacer, UsableBroker
 from kafkalab.config import INTERNAL_TOPICS, BrokerConfig
+from kafkalab.jvm import JavaRandom
 from kafkalab.errors import (
     ConfigError,
     FencedLeaderEpochError,
@@ -61,13 +63,6 @@ def validate_topic_name(name: str) -> None:
         raise InvalidTopicError(f"Topic name is illegal, it can't be longer than {MAX_TOPIC_NAME_LENGTH} characters")
     if not LEGAL_TOPIC_NAME.match(name):
         raise InvalidTopicError(f"Topic name {name!r} is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'")
-
-
-def place_replicas(num_partitions: int, replication_factor: int, brokers: list[int], start: int) -> list[tuple[int, ...]]:
-    """Rack-unaware placement: leaders striped across brokers, followers shifted after them."""
-    ordered = sorted(brokers)
-    n = len(ordered)
-    return [tuple(ordered[(start + p + r) % n] for r in range(replication_factor)) for p in range(num_partitions)]
 
 
 def choose_leader(replicas: tuple[int, ...], isr: tuple[int, ...], fenced: set[int], unclean_allowed: bool) -> int:
@@ -106,9 +101,11 @@ class Controller:
     BrokerHeartbeatManager, ClusterControlManager; KIP-631, KIP-497.
     """
 
-    def __init__(self, config: BrokerConfig, image: MetadataImage) -> None:
+    def __init__(self, config: BrokerConfig, image: MetadataImage, placement_random: JavaRandom | None = None) -> None:
         self.config = config
         self.image = image
+        # Kafka's QuorumController seeds its placer from the clock; kafkalab from the simulator's seed.
+        self.placer = StripedReplicaPlacer(placement_random or JavaRandom(0))
         self._topics_created = 0
         self.log: list[MetadataRecord] = []  # the metadata log (__cluster_metadata): offset = index
         self.last_heartbeat_ms: dict[int, int] = {}
@@ -264,24 +261,28 @@ class Controller:
         validate_topic_name(topic.name)
         if topic.name in self.image.topic_ids:
             raise TopicAlreadyExistsError(f"Topic '{topic.name}' already exists.")
+        if topic.replication_factor < -1 or topic.replication_factor == 0:
+            raise InvalidReplicationFactorError("Replication factor must be larger than 0, or -1 to use the default value.")
+        if topic.num_partitions < -1 or topic.num_partitions == 0:
+            raise InvalidPartitionsError("Number of partitions was set to an invalid non-positive value.")
         num_partitions = self.config["num.partitions"] if topic.num_partitions == -1 else topic.num_partitions
         replication_factor = self.config["default.replication.factor"] if topic.replication_factor == -1 else topic.replication_factor
-        if num_partitions < 1:
-            raise InvalidPartitionsError("Number of partitions must be larger than 0.")
-        brokers = sorted(self.image.brokers)
-        if replication_factor < 1 or replication_factor > len(brokers):
-            raise InvalidReplicationFactorError(
-                f"Unable to replicate the partition {replication_factor} time(s): The target replication factor of "
-                f"{replication_factor} cannot be reached because only {len(brokers)} broker(s) are registered."
-            )
         try:
             self.config.topic_config(dict(topic.configs), internal=topic.name in INTERNAL_TOPICS)
         except ConfigError as bad:
             raise InvalidConfigurationError(str(bad)) from None
+        usable = [UsableBroker(b, record.rack, b in self.image.fenced) for b, record in sorted(self.image.brokers.items())]
+        try:
+            placement = self.placer.place(num_partitions, replication_factor, usable)
+        except InvalidReplicationFactorError as refused:
+            raise InvalidReplicationFactorError(
+                f"Unable to replicate the partition {replication_factor} time(s): {refused.detail}") from None
         topic_id = hashlib.sha256(f"{topic.name}:{self._topics_created}".encode()).hexdigest()[:22]
         self._topics_created += 1
-        placement = place_replicas(num_partitions, replication_factor, brokers, start=self._topics_created - 1)
         records: list[MetadataRecord] = [TopicRecord(topic.name, topic_id)]
         records += [ConfigRecord(topic.name, key, str(value)) for key, value in topic.configs]
-        records += [PartitionRecord(topic.name, p, replicas, replicas, replicas[0], 0) for p, replicas in enumerate(placement)]
+        for p, replicas in enumerate(placement):
+            # A fenced broker may hold a replica (when there is no other way) but starts outside the ISR.
+            isr = tuple(r for r in replicas if r not in self.image.fenced)
+            records.append(PartitionRecord(topic.name, p, replicas, isr, replicas[0], 0))
         return records

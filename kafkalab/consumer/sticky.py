@@ -33,29 +33,11 @@ from __future__ import annotations
 import math
 from typing import Mapping, Sequence
 
-from kafkalab.coordinator.offsets_topic import java_string_hash
+from kafkalab.jvm import java_hashmap_order, java_string_hash
 
 TopicPartition = tuple[str, int]
 Assignment = dict[str, list[TopicPartition]]
 DEFAULT_GENERATION = -1
-
-
-def java_hashmap_order(keys: Sequence[str]) -> list[str]:
-    """The iteration order of a java.util.HashMap<String, …> filled with ``keys`` in this order.
-
-    Buckets in index order (``(h ^ h >>> 16) & (capacity - 1)``), and insertion order inside a
-    bucket; the table starts at 16 and doubles when it is more than 3/4 full.
-    """
-    capacity = 16
-    while len(keys) > capacity * 3 // 4:
-        capacity *= 2
-
-    def bucket(key: str) -> int:
-        h = java_string_hash(key) & 0xFFFFFFFF
-        return (h ^ (h >> 16)) & (capacity - 1)
-
-    indexed = sorted(enumerate(keys), key=lambda item: (bucket(item[1]), item[0]))
-    return [key for _, key in indexed]
 
 
 def _owned_partitions(

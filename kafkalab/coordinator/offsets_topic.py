@@ -33,21 +33,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kafkalab.coordinator.wire import Reader, Writer
+from kafkalab.jvm import java_string_hash
 
 OFFSETS_TOPIC = "__consumer_offsets"
 OFFSET_COMMIT_KEY_VERSION = 1
 GROUP_METADATA_KEY_VERSION = 2
 OFFSET_COMMIT_VALUE_VERSION = 3
 GROUP_METADATA_VALUE_VERSION = 3
-
-
-def java_string_hash(text: str) -> int:
-    """java.lang.String#hashCode: s[0]*31^(n-1) + ... + s[n-1] over UTF-16 code units, as a signed int32."""
-    value = 0
-    data = text.encode("utf-16-be")
-    for i in range(0, len(data), 2):
-        value = (31 * value + int.from_bytes(data[i:i + 2], "big")) & 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
 
 
 def kafka_abs(n: int) -> int:

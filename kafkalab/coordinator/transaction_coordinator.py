@@ -29,7 +29,8 @@ from typing import Any, Callable, Iterable
 
 from kafkalab.broker.messages import InitProducerIdRequest, InitProducerIdResponse
 from kafkalab.config import BrokerConfig
-from kafkalab.coordinator.offsets_topic import OFFSETS_TOPIC, kafka_abs, java_string_hash
+from kafkalab.coordinator.offsets_topic import OFFSETS_TOPIC, kafka_abs
+from kafkalab.jvm import java_string_hash
 from kafkalab.coordinator.transaction_messages import (
     AddOffsetsToTxnRequest,
     AddOffsetsToTxnResponse,

@@ -11,7 +11,8 @@ import random
 from types import ModuleType
 
 from kafkalab.consumer.group_lab import GroupLab
-from kafkalab.consumer.sticky import _owned_partitions, java_hashmap_order
+from kafkalab.consumer.sticky import _owned_partitions
+from kafkalab.jvm import java_hashmap_order
 from kafkalab.grading.checks import check
 from kafkalab.grading.feedback import CheckFailed, expect_equal, first_failure
 

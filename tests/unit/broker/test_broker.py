@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kafkalab.broker import Broker, Controller, place_replicas
+from kafkalab.broker import Broker, Controller
 from kafkalab.broker.messages import (
     CreatableTopic,
     FetchRequest,
@@ -89,10 +89,6 @@ def test_controller_validation() -> None:
     for record in records:
         controller.image.apply(record)
     assert controller.create_topic(CreatableTopic("t", 1, 1))[0].error_code == TopicAlreadyExistsError.error_code
-
-
-def test_replica_placement_stripes_leaders_across_brokers() -> None:
-    assert place_replicas(4, 2, [0, 1, 2], start=0) == [(0, 1), (1, 2), (2, 0), (0, 1)]
 
 
 def test_a_buggy_log_gives_unknown_server_error_and_the_broker_carries_on() -> None:

@@ -8,7 +8,8 @@ import random
 import pytest
 
 from kafkalab.consumer.assignors import assign
-from kafkalab.consumer.sticky import cooperative_sticky_assign, java_hashmap_order, sticky_assign
+from kafkalab.consumer.sticky import cooperative_sticky_assign, sticky_assign
+from kafkalab.jvm import java_hashmap_order
 
 T, T1, T2, T3 = "topic", "topic1", "topic2", "topic3"
 C1, C2, C3, C4 = "consumer1", "consumer2", "consumer3", "consumer4"
