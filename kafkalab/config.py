@@ -139,6 +139,10 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = {
         ConfigKey("replica.fetch.min.bytes", int, 1, "Bytes a follower's fetch waits for.", at_least(0)),
         ConfigKey("replica.fetch.backoff.ms", int, 1000, "Wait after a follower's fetch fails.", at_least(0)),
         ConfigKey("replica.socket.timeout.ms", int, 30_000, "A follower's fetch without an answer for this long has failed.", at_least(1)),
+        ConfigKey("replica.selector.class", str, None,
+                  "Chooses the replica a consumer should read from (KIP-392); unset: always the leader. "
+                  "org.apache.kafka.common.replica.RackAwareReplicaSelector sends a consumer to a replica in its client.rack.",
+                  one_of("org.apache.kafka.common.replica.RackAwareReplicaSelector", "org.apache.kafka.common.replica.LeaderSelector")),
         ConfigKey("unclean.leader.election.enable", bool, False, "Default for topics: let an out-of-sync replica become leader.", importance="high"),
         ConfigKey("broker.heartbeat.interval.ms", int, 2000, "How often a broker tells the controller it is alive.", at_least(1)),
         ConfigKey("broker.session.timeout.ms", int, 9000, "A broker silent for this long is fenced by the controller.", at_least(1)),

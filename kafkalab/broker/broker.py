@@ -75,6 +75,7 @@ from kafkalab.coordinator.transaction_messages import (
     WriteTxnMarkersRequest,
     WriteTxnMarkersResponse,
 )
+from kafkalab.broker.replica_selector import ReplicaView, create_replica_selector
 from kafkalab.broker.transactions import PartitionTransactions, control_record_key, control_record_value
 from kafkalab.errors import (
     CoordinatorNotAvailableError,
@@ -161,6 +162,7 @@ class Broker:
             self.config, self.producer_ids.generate, self._append_transaction_records, self._leader_id_of, self._event)
         self.transactions: dict[tuple[str, int], PartitionTransactions] = {}  # per partition led here
         self.replica_manager = ReplicaManager(self, truncation)
+        self.replica_selector = create_replica_selector(self.config["replica.selector.class"])  # KIP-392
         self.metadata_offset = 0  # how many records of the metadata log this broker has applied
         self.catching_up = False  # restarted, waiting for the controller's answer before leading anything
         self.delayed_fetches: list[_DelayedFetch] = []  # the fetch purgatory
@@ -344,7 +346,8 @@ class Broker:
                 for p in sorted(self.image.partitions[name].values(), key=lambda p: p.partition_id)
             )
             topics.append(MetadataResponseTopic(name, 0, partitions))
-        return MetadataResponse(tuple(sorted(self.image.brokers)), self.controller_id, tuple(topics), request.correlation_id)
+        return MetadataResponse(tuple(sorted(self.image.brokers)), self.controller_id, tuple(topics), request.correlation_id,
+                                tuple((b, self.image.brokers[b].rack) for b in sorted(self.image.brokers)))
 
     def handle_produce(self, request: ProduceRequest, now_ms: int) -> ProduceResponse | None:
         """Append each partition's batch (each may fail on its own). acks=0 gets no response, as in Kafka."""
@@ -419,20 +422,21 @@ class Broker:
                 partition = self.replica_manager.partitions.get((wanted.topic, wanted.partition))
                 if partition is not None and partition.is_leader and self._epoch_error(wanted, partition) is None:
                     self.replica_manager.on_follower_fetch((wanted.topic, wanted.partition), request.replica_id, wanted.fetch_offset, now_ms)
-        response = self._read_fetch(request)
-        if request.max_wait_ms == 0 or _fetched_bytes(response) >= max(request.min_bytes, 1) or _has_error(response):
+        response = self._read_fetch(request, now_ms)
+        if request.max_wait_ms == 0 or _fetched_bytes(response) >= max(request.min_bytes, 1) or _has_error(response) \
+                or any(p.preferred_read_replica >= 0 for p in response.partitions):  # sent elsewhere: answer at once
             return response
         self.delayed_fetches.append(_DelayedFetch(request, self._current_client, now_ms + request.max_wait_ms))
         self._event("fetch.delayed", partitions=[f"{p.topic}-{p.partition}" for p in request.partitions], until_ms=now_ms + request.max_wait_ms)
         return None
 
-    def _read_fetch(self, request: FetchRequest) -> FetchResponse:
+    def _read_fetch(self, request: FetchRequest, now_ms: int) -> FetchResponse:
         results = []
         budget = request.max_bytes
         for wanted in request.partitions:
             try:
                 results.append(self._read_partition(wanted, budget if results else None, request.isolation_level == 1,
-                                                    request.replica_id >= 0))
+                                                    request.replica_id >= 0, request.rack_id, now_ms))
             except KafkaError as error:
                 self._event("fetch.error", topic=wanted.topic, partition=wanted.partition, error=error.error_name)
                 results.append(FetchPartitionResponse(wanted.topic, wanted.partition, error.error_code, str(error)))
@@ -453,13 +457,23 @@ class Broker:
         return UnknownLeaderEpochError(f"epoch {wanted.current_leader_epoch} is newer than the leader's {partition.leader_epoch}")
 
     def _read_partition(self, wanted: FetchPartition, request_budget: int | None, read_committed: bool = False,
-                        from_follower: bool = False) -> FetchPartitionResponse:
-        log = self.leader_log(wanted.topic, wanted.partition)
+                        from_follower: bool = False, client_rack: str | None = None, now_ms: int = 0) -> FetchPartitionResponse:
+        # A consumer that sends its rack (FetchRequest v11+) may read from a follower (KIP-392).
+        log = self.readable_log(wanted.topic, wanted.partition, any_replica=not from_follower and client_rack is not None)
         partition = self.replica_manager.partitions.get((wanted.topic, wanted.partition))
         if partition is not None:
             error = self._epoch_error(wanted, partition)
             if error is not None:
                 raise error
+            if not from_follower and client_rack is not None and partition.is_leader:
+                preferred = self._preferred_read_replica(partition, log, wanted.fetch_offset, client_rack, now_ms)
+                if preferred is not None:  # no records: the consumer goes to the preferred replica instead
+                    stable = self._last_stable_offset(wanted.topic, wanted.partition, partition.high_watermark)
+                    self._event("fetch.preferred_read_replica", topic=wanted.topic, partition=wanted.partition,
+                                rack=client_rack, replica=preferred)
+                    return FetchPartitionResponse(wanted.topic, wanted.partition, high_watermark=partition.high_watermark,
+                                                  last_stable_offset=stable, log_start_offset=log.log_start_offset,
+                                                  preferred_read_replica=preferred)
         max_bytes = wanted.partition_max_bytes
         if request_budget is not None:  # fetch.max.bytes: the first partition always gets at least one batch
             max_bytes = max(0, request_budget) if max_bytes is None else max(0, min(max_bytes, request_budget))
@@ -473,7 +487,7 @@ class Broker:
         if not from_follower:  # consumers read only what every in-sync replica has
             records = [r for r in records if r.offset < high_watermark]
         transactions = self.transactions.get((wanted.topic, wanted.partition))
-        stable = high_watermark if transactions is None else transactions.last_stable_offset(high_watermark)
+        stable = self._last_stable_offset(wanted.topic, wanted.partition, high_watermark)
         aborted: tuple = ()
         if transactions is not None:
             records = transactions.annotate(records)
@@ -486,6 +500,26 @@ class Broker:
             wanted.topic, wanted.partition, high_watermark=high_watermark, last_stable_offset=stable,
             log_start_offset=log.log_start_offset, records=tuple(records), aborted_transactions=aborted,
         )
+
+    def _last_stable_offset(self, topic: str, partition: int, high_watermark: int) -> int:
+        transactions = self.transactions.get((topic, partition))
+        return high_watermark if transactions is None else transactions.last_stable_offset(high_watermark)
+
+    def _preferred_read_replica(self, partition: Any, log: PartitionLogLike, fetch_offset: int, client_rack: str, now_ms: int) -> int | None:
+        """ReplicaManager.findPreferredReadReplica: ask the replica selector, offering the leader and the
+        in-sync followers that hold ``fetch_offset``; None means "read here, from the leader"."""
+        if self.replica_selector is None:
+            return None
+        racks = {b: record.rack for b, record in self.image.brokers.items()}
+        leader = ReplicaView(self.broker_id, racks.get(self.broker_id), log.log_end_offset, 0)
+        candidates = [leader]
+        for broker_id, follower in sorted(partition.followers.items()):
+            # kafkalab does not track followers' log start offsets; the leader's stands in for them.
+            if broker_id in partition.isr and follower.log_end_offset >= fetch_offset >= log.log_start_offset:
+                candidates.append(ReplicaView(broker_id, racks.get(broker_id), follower.log_end_offset,
+                                              now_ms - follower.last_caught_up_ms))
+        chosen = self.replica_selector.select(client_rack, leader, candidates)
+        return None if chosen is None or chosen == leader else chosen.broker_id
 
     def _try_complete_delayed_fetches(self, now_ms: int, changed: set[tuple[str, int]] | None = None, expire: bool = False) -> None:
         """DelayedFetch.tryComplete: answer parked fetches that now have enough bytes (or whose time is up).
@@ -500,7 +534,7 @@ class Broker:
             if not evaluate:
                 still_waiting.append(parked)
                 continue
-            response = self._read_fetch(parked.request)
+            response = self._read_fetch(parked.request, now_ms)
             if (expire and parked.deadline_ms <= now_ms) or _fetched_bytes(response) >= max(parked.request.min_bytes, 1) or _has_error(response):
                 self._outbox.append((parked.client, response))
             else:
@@ -625,6 +659,19 @@ class Broker:
                                         f"{request.offset}: it must be within [0, {high_watermark}] (the high watermark)")
         low = log.delete_records(high_watermark if request.offset == -1 else request.offset, now_ms)
         return DeleteRecordsResponse(request.topic, request.partition, low_watermark=low, correlation_id=request.correlation_id)
+
+    def readable_log(self, topic: str, partition: int, any_replica: bool) -> PartitionLogLike:
+        """The log a consumer's fetch reads: the leader's, or with ``any_replica`` (KIP-392) this
+        broker's replica, leader or follower, once it is not catching up after a restart."""
+        if not any_replica:
+            return self.leader_log(topic, partition)
+        partitions = self.image.partitions.get(topic)
+        if partitions is None or partition not in partitions:
+            raise UnknownTopicOrPartitionError(f"{topic}-{partition} does not exist")
+        state = self.replica_manager.partitions.get((topic, partition))
+        if state is None or self.catching_up or (topic, partition) not in self.logs:
+            raise NotLeaderOrFollowerError(f"broker {self.broker_id} has no replica of {topic}-{partition} to read")
+        return self.logs[(topic, partition)]
 
     def leader_log(self, topic: str, partition: int) -> PartitionLogLike:
         """The log of a partition this broker leads, or Kafka's error saying why not."""

@@ -147,6 +147,10 @@ class MetadataResponse:
     controller_id: int
     topics: tuple[MetadataResponseTopic, ...]
     correlation_id: int = 0
+    broker_racks: tuple[tuple[int, str | None], ...] = ()  # MetadataResponseBroker.rack, per broker id
+
+    def rack_of(self, broker_id: int) -> str | None:
+        return dict(self.broker_racks).get(broker_id)
 
 
 @dataclass(frozen=True)
@@ -234,6 +238,9 @@ class FetchRequest:
     isolation_level: int = 0  # 0 READ_UNCOMMITTED, 1 READ_COMMITTED
     correlation_id: int = 0
     replica_id: int = -1  # a follower's broker id; -1 for consumers
+    # FetchRequest v11+ (KIP-392) carries the client's rack: a request with it may be served by a
+    # follower, and its leader may answer with a preferred read replica. None: an older request.
+    rack_id: str | None = None
 
     @classmethod
     def single(cls, topic: str, partition: int, fetch_offset: int, max_records: int | None = None, correlation_id: int = 0,
@@ -252,6 +259,7 @@ class FetchPartitionResponse:
     log_start_offset: int = -1
     records: tuple[StoredRecord, ...] = ()
     aborted_transactions: tuple = ()  # AbortedTransaction(producer_id, first_offset, ...) for read_committed
+    preferred_read_replica: int = -1  # KIP-392: fetch from this broker instead (the leader then sends no records)
 
 
 @dataclass(frozen=True)

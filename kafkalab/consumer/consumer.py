@@ -211,7 +211,8 @@ class KafkaConsumer(Node):
         self.read_committed_filter = read_committed_filter or visible_records
         self.subscriptions = SubscriptionState()
         self.listener: ConsumerRebalanceListener | None = None
-        self.metadata: dict[str, dict[int, int]] = {}
+        self.metadata: dict[str, dict[int, int]] = {}  # topic -> partition -> leader
+        self.replica_nodes: dict[TopicPartition, tuple[int, ...]] = {}  # where fetches may go (KIP-392)
         # group membership (AbstractCoordinator)
         self.coordinator: str | None = None
         self.member_id = UNKNOWN_MEMBER_ID
@@ -830,16 +831,28 @@ class KafkaConsumer(Node):
             if leader is None or leader < 0:
                 self._request_metadata()
                 continue
-            node = self.broker_node_name(leader)
+            node = self.broker_node_name(self._select_read_replica(tp, state, leader))
             if node in self._fetching_nodes:
                 continue
             by_node.setdefault(node, []).append(FetchPartition(tp[0], tp[1], state.position, self.config["max.partition.fetch.bytes"]))  # type: ignore[arg-type]
         for node, partitions in sorted(by_node.items()):
             self._fetching_nodes.add(node)
             request = FetchRequest(tuple(partitions), self.config["fetch.max.wait.ms"], self.config["fetch.min.bytes"],
-                                   self.config["fetch.max.bytes"], 1 if self.config.read_committed else 0, self._next_id())
+                                   self.config["fetch.max.bytes"], 1 if self.config.read_committed else 0, self._next_id(),
+                                   rack_id=self.config["client.rack"])
             self._send(node, "fetch", request, lambda response, node=node: self._on_fetch(node, response),
                        timeout_ms=self.config["request.timeout.ms"] + self.config["fetch.max.wait.ms"])
+
+    def _select_read_replica(self, tp: TopicPartition, state: Any, leader: int) -> int:
+        """AbstractFetch.selectReadReplica: the preferred read replica while it is fresh and still a
+        replica the metadata knows, otherwise the leader."""
+        preferred = state.preferred_replica(self.sim.now_ms)
+        if preferred is None:
+            return leader
+        if preferred not in self.replica_nodes.get(tp, ()):
+            state.clear_preferred_replica()
+            return leader
+        return preferred
 
     def _on_fetch(self, node: str, response: FetchResponse) -> None:
         self._fetching_nodes.discard(node)
@@ -850,12 +863,23 @@ class KafkaConsumer(Node):
                 continue  # revoked or sought while the fetch was in flight: drop it
             if answer.error_code:
                 error = error_for_code(answer.error_code)
-                if error is OffsetOutOfRangeError:
+                # Fetching from a follower that does not have the offset (yet): back to the leader (KIP-392).
+                cleared = state.clear_preferred_replica()
+                if cleared is not None:
+                    self.sim.record("consumer.preferred_read_replica_cleared", self.node_id, partition=f"{tp[0]}-{tp[1]}",
+                                    replica=cleared, error=error.error_name)
+                if error is OffsetOutOfRangeError and cleared is None:
                     self.sim.record("consumer.offset_out_of_range", self.node_id, partition=f"{tp[0]}-{tp[1]}", position=state.position)
                     self._reset_by_policy(tp)
-                else:
+                elif error is not OffsetOutOfRangeError:
                     self._request_metadata()
                 continue
+            if answer.preferred_read_replica >= 0:  # the leader sends us to a replica in our rack
+                if state.preferred_read_replica != answer.preferred_read_replica:
+                    self.sim.record("consumer.preferred_read_replica", self.node_id, partition=f"{tp[0]}-{tp[1]}",
+                                    replica=answer.preferred_read_replica)
+                state.preferred_read_replica = answer.preferred_read_replica
+                state.preferred_read_replica_expires_ms = self.sim.now_ms + self.config["metadata.max.age.ms"]
             state.high_watermark, state.log_start_offset = answer.high_watermark, answer.log_start_offset
             state.last_stable_offset = answer.last_stable_offset
             fetched = [r for r in answer.records if r.offset >= (state.position or 0)]
@@ -932,6 +956,7 @@ class KafkaConsumer(Node):
         for topic in response.topics:
             if topic.error_code == 0:
                 self.metadata[topic.name] = {p.partition_index: p.leader_id for p in topic.partitions}
+                self.replica_nodes.update({(topic.name, p.partition_index): tuple(p.replica_nodes) for p in topic.partitions})
             else:
                 missing.append(topic.name)
         if missing:
@@ -957,6 +982,12 @@ class KafkaConsumer(Node):
         self.nodes.failed(pending.destination, self.sim.now_ms, self.config["request.timeout.ms"])
         if pending.kind == "fetch":
             self._fetching_nodes.discard(pending.destination)
+            for wanted in pending.request.partitions:  # AbstractFetch.handleFetchFailure
+                state = self.subscriptions.assignment.get((wanted.topic, wanted.partition))
+                cleared = state.clear_preferred_replica() if state is not None else None
+                if cleared is not None:
+                    self.sim.record("consumer.preferred_read_replica_cleared", self.node_id,
+                                    partition=f"{wanted.topic}-{wanted.partition}", replica=cleared, error="REQUEST_TIMED_OUT")
         elif pending.kind == "metadata":
             self._metadata_requested = False
         elif pending.kind == "find_coordinator":

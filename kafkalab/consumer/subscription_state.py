@@ -43,6 +43,18 @@ class PartitionState:
     high_watermark: int | None = None
     log_start_offset: int | None = None
     last_stable_offset: int | None = None
+    preferred_read_replica: int | None = None  # KIP-392: the broker the leader sent us to, until ...
+    preferred_read_replica_expires_ms: int = 0  # ... metadata.max.age.ms after it said so
+
+    def preferred_replica(self, now_ms: int) -> int | None:
+        """SubscriptionState.preferredReadReplica: forgotten once it expires."""
+        if self.preferred_read_replica is not None and now_ms > self.preferred_read_replica_expires_ms:
+            self.preferred_read_replica = None
+        return self.preferred_read_replica
+
+    def clear_preferred_replica(self) -> int | None:
+        cleared, self.preferred_read_replica = self.preferred_read_replica, None
+        return cleared
 
     @property
     def fetchable(self) -> bool:
