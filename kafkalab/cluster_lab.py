@@ -66,6 +66,7 @@ class LabSnapshot:
     acknowledged: int
     refused: int
     events: list[str] = field(default_factory=list)
+    event_times_ms: list[int] = field(default_factory=list)  # when each of ``events`` happened (lab time)
 
 
 class ClusterLab:
@@ -125,20 +126,31 @@ class ClusterLab:
                 cluster.sim.schedule_at(start + action.time_ms, perform, action, label=f"{action.kind} broker {action.broker}")
         cluster.sim.run(until_ms=start + until)
         record = cluster.controller.controller.image.partitions["orders"][0]
-        events = []
+        events, times = [], []
         for entry in cluster.trace:
             t = (entry.time_ms - start) / 1000
             if entry.kind == "timer":
-                events.append(f"{t:6.1f} s  {entry.detail['label']}")
+                text = entry.detail["label"]
             elif entry.kind == "controller.fence":
-                events.append(f"{t:6.1f} s  controller fences broker {entry.detail['broker']} "
-                              f"(new leaders: {', '.join(entry.detail['elections']) or 'none'})")
+                text = (f"controller fences broker {entry.detail['broker']} "
+                        f"(new leaders: {', '.join(entry.detail['elections']) or 'none'})")
             elif entry.kind == "controller.alter_partition":
-                events.append(f"{t:6.1f} s  ISR of orders-0 becomes {entry.detail['isr']}")
+                text = f"ISR of orders-0 becomes {entry.detail['isr']}"
             elif entry.kind == "broker.replica.truncated":
-                events.append(f"{t:6.1f} s  broker {entry.node.split('-')[1]} truncates to offset {entry.detail['to']}")
+                text = f"broker {entry.node.split('-')[1]} truncates to offset {entry.detail['to']}"
+            else:
+                continue
+            events.append(f"{t:6.1f} s  {text}")
+            times.append(entry.time_ms - start)
         return LabSnapshot(cluster.now_ms - start, replica_table(cluster, "orders"), record.leader, record.leader_epoch,
-                           record.isr, counts["acknowledged"], counts["refused"], events)
+                           record.isr, counts["acknowledged"], counts["refused"], events, times)
+
+    def step(self, time_ms: int, direction: int) -> int:
+        """The time of the next (direction 1) or previous (-1) event of the whole run after/before
+        ``time_ms`` — for stepping through the trace one event at a time; ``time_ms`` if there is none."""
+        times = sorted(set(self.run().event_times_ms))
+        later = [t for t in times if t > time_ms] if direction > 0 else [t for t in times if t < time_ms][::-1]
+        return later[0] if later else time_ms
 
 
 def unclean_election(unclean: bool, seed: int = 3) -> tuple[list[bytes] | None, EmbeddedCluster]:

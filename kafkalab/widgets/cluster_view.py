@@ -1,9 +1,11 @@
 """Chapter 05's widget: break a replicated partition and watch leaders, the ISR, LEOs and the HW.
 
-A time slider (first), the producer's ``acks``, ``min.insync.replicas`` and unclean election, and
-buttons that crash, restart, wipe (lose the disk of) or cut off a broker at the slider's time. The
-view shows each replica of ``orders-0`` at that moment and what the producer got: acknowledged
-writes and refused ones. Everything is recomputed from the seeded lab, so it is reproducible.
+A time slider (first) with buttons that step to the previous or next event of the run (an action,
+a fencing, an ISR change, a truncation), the producer's ``acks``, ``min.insync.replicas`` and
+unclean election, and buttons that crash, restart, wipe (lose the disk of) or cut off a broker at
+the slider's time. The view shows each replica of ``orders-0`` at that moment and what the producer
+got: acknowledged writes and refused ones. Everything is replayed from the seeded lab, so moving
+back in time shows exactly what was there.
 """
 
 from __future__ import annotations
@@ -37,11 +39,14 @@ def ClusterView(seed: int = 1):  # noqa: N802 - reads like a class
     import ipywidgets as widgets
 
     lab = ClusterLab(seed=seed)
-    at = widgets.IntSlider(value=20, min=0, max=lab.duration_ms // 1000, description="time (s)", continuous_update=False)
+    at = widgets.FloatSlider(value=20, min=0, max=lab.duration_ms / 1000, step=0.001, readout_format=".3f",
+                             description="time (s)", continuous_update=False)
+    previous_event = widgets.Button(description="◀ previous event")
+    next_event = widgets.Button(description="next event ▶")
     acks = widgets.Dropdown(options=[("all", -1), ("1", 1)], value=-1, description="acks")
     min_isr = widgets.Dropdown(options=[1, 2, 3], value=2, description="min.insync")
     unclean = widgets.Checkbox(value=False, description="unclean election")
-    broker = widgets.Dropdown(options=[0, 1, 2], value=0, description="broker")
+    broker = widgets.Dropdown(options=[0, 1, 2], value=lab.run(0).leader, description="broker")  # the leader first
     buttons = {kind: widgets.Button(description=f"{kind} at this time") for kind in ("crash", "restart", "wipe", "cut", "heal")}
     reset = widgets.Button(description="reset")
     view = widgets.HTML()
@@ -49,13 +54,13 @@ def ClusterView(seed: int = 1):  # noqa: N802 - reads like a class
     def refresh(_=None) -> None:
         lab.acks, lab.min_insync_replicas, lab.unclean = acks.value, min_isr.value, unclean.value
         try:
-            view.value = cluster_html(lab.run(at.value * 1000))
+            view.value = cluster_html(lab.run(round(at.value * 1000)))
         except Exception as error:  # noqa: BLE001 - say what went wrong in the widget itself
             view.value = f"<pre>{escape(type(error).__name__)}: {escape(str(error))}</pre>"
 
     def on_button(kind: str):
         def handler(_button) -> None:
-            lab.act(at.value * 1000, kind, broker.value)
+            lab.act(round(at.value * 1000), kind, broker.value)
             refresh()
         return handler
 
@@ -63,10 +68,18 @@ def ClusterView(seed: int = 1):  # noqa: N802 - reads like a class
         lab.actions = []
         refresh()
 
+    def stepper(direction: int):
+        def handler(_button) -> None:
+            at.value = lab.step(round(at.value * 1000), direction) / 1000  # refresh() follows from the slider
+        return handler
+
+    previous_event.on_click(stepper(-1))
+    next_event.on_click(stepper(1))
     for kind, button in buttons.items():
         button.on_click(on_button(kind))
     reset.on_click(on_reset)
     for control in (at, acks, min_isr, unclean):
         control.observe(refresh, names="value")
     refresh()
-    return widgets.VBox([at, widgets.HBox([acks, min_isr, unclean]), widgets.HBox([broker, *buttons.values(), reset]), view])
+    return widgets.VBox([at, widgets.HBox([previous_event, next_event]), widgets.HBox([acks, min_isr, unclean]),
+                         widgets.HBox([broker, *buttons.values(), reset]), view])

@@ -57,10 +57,11 @@ def test_the_cluster_view_reacts_and_the_lab_replays_failures() -> None:
     from kafkalab.widgets.cluster_view import ClusterView, cluster_html
 
     lab = ClusterLab()
-    lab.act(10_000, "crash", 0)
+    first_leader = lab.run(0).leader
+    lab.act(10_000, "crash", first_leader)
     snapshot = lab.run(30_000)
-    assert snapshot.leader != 0 and snapshot.leader_epoch == 1 and snapshot.refused <= 5
-    assert any("controller fences broker 0" in e for e in snapshot.events)
+    assert snapshot.leader not in (first_leader, -1) and snapshot.leader_epoch == 1 and snapshot.refused <= 5
+    assert any(f"controller fences broker {first_leader}" in e for e in snapshot.events)
     assert "down" in cluster_html(snapshot)
     with pytest.raises(ValueError, match="no broker 7"):
         lab.act(0, "crash", 7)
@@ -68,3 +69,17 @@ def test_the_cluster_view_reacts_and_the_lab_replays_failures() -> None:
     before = view.children[-1].value
     view.children[0].value = 45
     assert view.children[-1].value != before
+    # Step through the trace: crash the leader at 10 s, then walk from 0 s to each event in turn.
+    slider, (previous_event, next_event) = view.children[0], view.children[1].children
+    buttons = view.children[3].children
+    slider.value = 10
+    buttons[1].click()  # crash (the broker dropdown starts on the leader)
+    slider.value = 0
+    next_event.click()
+    assert slider.value == 10 and "crash broker" in view.children[-1].value
+    next_event.click()
+    assert slider.value > 10 and "fences" in view.children[-1].value  # the controller noticed, seconds later
+    fenced_at = slider.value
+    previous_event.click()
+    assert slider.value == 10
+    assert lab.step(fenced_at * 1000, -1) <= fenced_at * 1000
