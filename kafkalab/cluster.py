@@ -556,6 +556,16 @@ class EmbeddedCluster:
         self.brokers[broker_id].touched = True
         self._last_offsets = {key: value for key, value in self._last_offsets.items() if key[0] != broker_id}
 
+    def power_failure(self, broker_id: int, unflushed_from: Mapping[tuple[str, int], int]) -> None:
+        """Crash a broker by cutting its power: besides the process, each listed partition loses its
+        records from the given offset on — appended, acknowledged perhaps, but not yet flushed to disk."""
+        self.crash_broker(broker_id)
+        node = self.brokers[broker_id]
+        for key, offset in unflushed_from.items():
+            node.broker.replica_manager.lose_unflushed(key, offset)
+        node.touched = True
+        node._flush_events()
+
     def restart_broker(self, broker_id: int) -> None:
         self.brokers[broker_id].restart()
 

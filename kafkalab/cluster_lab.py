@@ -196,3 +196,26 @@ def kip101_scenario(truncation: str, seed: int = 5) -> tuple[list[bytes], Embedd
     except KafkaError:
         values = []
     return values, cluster
+
+
+def kip101_divergence_scenario(truncation: str, seed: int = 5) -> tuple[dict[int, list[bytes]], EmbeddedCluster]:
+    """KIP-101's second scenario, replica divergence: both replicas lose power at once. The follower
+    had not flushed ``m2``; it comes back first and leads, and takes ``m3`` at offset 1. The old
+    leader comes back holding ``m2`` at offset 1 with a high watermark of 2, so truncating to the high
+    watermark keeps it — the two replicas now disagree on offset 1 for good. Returns each broker's log."""
+    cluster = EmbeddedCluster(seed=seed, brokers=2, truncation=truncation, fence_restarted_brokers=False)
+    cluster.create_topic("orders", partitions=1, replication_factor=2, config={"min.insync.replicas": 1})
+    cluster.produce("orders", "m1")
+    cluster.produce("orders", "m2")
+    cluster.advance(1_000)  # both replicas have m1 and m2, and a high watermark of 2
+    leader = cluster.partitions_for("orders")[0]
+    follower = 1 - leader
+    cluster.power_failure(leader, {})
+    cluster.power_failure(follower, {("orders", 0): 1})  # m2 was still in the follower's page cache
+    cluster.restart_broker(follower)
+    cluster.advance(12_000)  # the old leader is fenced; the follower, still in the ISR, is elected
+    cluster.produce("orders", "m3")  # offset 1 on the new leader, in the new leader epoch
+    cluster.restart_broker(leader)
+    cluster.advance(5_000)
+    logs = {b: [r.value for r in cluster.brokers[b].broker.logs[("orders", 0)].read(0)] for b in (leader, follower)}
+    return logs, cluster

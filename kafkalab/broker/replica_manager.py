@@ -293,6 +293,14 @@ class ReplicaManager:
         self._truncate(partition, target, f"to where epoch {response.leader_epoch} ended on the leader (KIP-101)")
         follow.epoch_checked = True
 
+    def lose_unflushed(self, key: Key, offset: int) -> None:
+        """A power failure took the records at ``offset`` and above, which were only in the page cache
+        (Kafka leaves flushing to the OS: log.flush.interval.messages is Long.MAX_VALUE). Log recovery
+        on restart trims the leader epoch cache and the high watermark to what is left."""
+        partition = self.partitions.get(key)
+        if partition is not None:
+            self._truncate(partition, offset, "a power failure lost what the OS had not flushed")
+
     def _truncate(self, partition: Partition, offset: int, why: str) -> None:
         removed = partition.log.truncate_to(offset) if hasattr(partition.log, "truncate_to") else 0
         partition.truncate_epoch_cache(partition.log_end_offset)

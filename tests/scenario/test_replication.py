@@ -153,3 +153,37 @@ def test_preferred_leader_election_spreads_leadership_again() -> None:
     assert cluster.elect_preferred_leaders() == ["orders-0"]
     assert cluster.partitions_for("orders") == preferred
     assert cluster.produce("orders", "still writable", partition=0).offset == 0
+
+
+def test_kip101_divergence_truncating_to_the_high_watermark_leaves_replicas_disagreeing() -> None:
+    from kafkalab.cluster_lab import kip101_divergence_scenario
+
+    logs, cluster = kip101_divergence_scenario("high-watermark")
+    leader = cluster.partitions_for("orders")[0]
+    old_leader = 1 - leader
+    assert logs[leader] == [b"m1", b"m3"] and logs[old_leader] == [b"m1", b"m2"]  # offset 1 differs, for good
+    assert old_leader in cluster.metadata(["orders"]).topics[0].partitions[0].isr_nodes  # and it is "in sync"
+    lost = cluster.trace.filter("broker.replica.truncated")
+    assert [e.detail["why"] for e in lost] == ["a power failure lost what the OS had not flushed"]
+
+
+def test_kip101_divergence_leader_epochs_bring_the_replicas_back_in_line() -> None:
+    from kafkalab.cluster_lab import kip101_divergence_scenario
+
+    logs, cluster = kip101_divergence_scenario("leader-epoch")
+    assert set(map(tuple, logs.values())) == {(b"m1", b"m3")}
+    assert any("KIP-101" in e.detail["why"] for e in cluster.trace.filter("broker.replica.truncated"))
+
+
+def test_a_power_failure_trims_the_log_the_epoch_cache_and_the_high_watermark() -> None:
+    cluster = replicated_cluster()
+    for i in range(4):
+        cluster.produce("orders", f"v{i}")
+    cluster.advance(1_000)
+    follower = next(b for b in cluster.brokers if b != cluster.partitions_for("orders")[0])
+    cluster.power_failure(follower, {("orders", 0): 2})
+    state = cluster.brokers[follower].broker.replica_manager.partitions[("orders", 0)]
+    assert (state.log_end_offset, state.high_watermark) == (2, 2)
+    cluster.restart_broker(follower)
+    cluster.advance(5_000)
+    assert replicas(cluster)[follower][3:] == (4, 4)  # it fetched the lost records again
