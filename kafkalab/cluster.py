@@ -193,6 +193,7 @@ class ControllerNode(Node):
         self.broker_ids = broker_ids
         self._liveness: Any = None
         self._liveness_at: int | None = None
+        self._balance: Any = None  # the scheduled leader rebalance (QuorumController's imbalancedScheduled)
 
     def publish(self, records: tuple[Any, ...]) -> None:
         if not records:
@@ -201,6 +202,25 @@ class ControllerNode(Node):
         for broker_id in self.broker_ids:
             self.send(broker_node_id(broker_id), MetadataUpdate(tuple(records), start))
         self._arm_liveness()
+        self._maybe_schedule_balance()
+
+    def _maybe_schedule_balance(self) -> None:
+        """QuorumController.maybeScheduleNextBalancePartitionLeaders: once some partition is led by
+        another replica than its preferred one, check again after leader.imbalance.check.interval.seconds
+        and hand leadership back where the preferred replica is in sync (auto.leader.rebalance.enable)."""
+        config = self.controller.config
+        if self._balance is not None or not config["auto.leader.rebalance.enable"] or not self.controller.leaders_imbalanced():
+            return
+        self._balance = self.set_timer(config["leader.imbalance.check.interval.seconds"] * 1000, self._balance_leaders)
+
+    def _balance_leaders(self) -> None:
+        self._balance = None
+        records = self.controller.preferred_leader_elections()
+        if records:
+            self.sim.record("controller.auto_rebalance", self.node_id,
+                            partitions=[f"{r.topic}-{r.partition_id}->{r.leader}" for r in records])
+        self.publish(tuple(records))
+        self._maybe_schedule_balance()
 
     def on_message(self, src: str, message: Any) -> None:
         if isinstance(message, BrokerHeartbeatRequest):

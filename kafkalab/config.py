@@ -144,6 +144,12 @@ BROKER_CONFIG_KEYS: dict[str, ConfigKey] = {
                   "org.apache.kafka.common.replica.RackAwareReplicaSelector sends a consumer to a replica in its client.rack.",
                   one_of("org.apache.kafka.common.replica.RackAwareReplicaSelector", "org.apache.kafka.common.replica.LeaderSelector")),
         ConfigKey("unclean.leader.election.enable", bool, False, "Default for topics: let an out-of-sync replica become leader.", importance="high"),
+        ConfigKey("auto.leader.rebalance.enable", bool, True,
+                  "Let the controller move leadership back to each partition's preferred (first) replica when it is in sync.",
+                  importance="high"),
+        ConfigKey("leader.imbalance.check.interval.seconds", int, 300,
+                  "How long the controller waits, once some partition is not led by its preferred replica, before rebalancing.",
+                  at_least(1), importance="high"),
         ConfigKey("broker.heartbeat.interval.ms", int, 2000, "How often a broker tells the controller it is alive.", at_least(1)),
         ConfigKey("broker.session.timeout.ms", int, 9000, "A broker silent for this long is fenced by the controller.", at_least(1)),
         # the group coordinator (GroupCoordinatorConfig)

@@ -177,6 +177,11 @@ class Controller:
                      if b not in self.image.fenced and self.expects_heartbeats(b)]
         return min(deadlines, default=None)
 
+    def leaders_imbalanced(self) -> bool:
+        """ReplicationControlManager.arePartitionLeadersImbalanced: some partition is not led by its first replica."""
+        return any(record.leader != record.replicas[0]
+                   for partitions in self.image.partitions.values() for record in partitions.values())
+
     def preferred_leader_elections(self) -> list[MetadataRecord]:
         """Give each partition back to its *preferred* leader (the first replica) when it is alive and in
         sync — after failovers, leadership piles up on the survivors; this spreads it out again

@@ -187,3 +187,23 @@ def test_a_power_failure_trims_the_log_the_epoch_cache_and_the_high_watermark() 
     cluster.restart_broker(follower)
     cluster.advance(5_000)
     assert replicas(cluster)[follower][3:] == (4, 4)  # it fetched the lost records again
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_controller_hands_leadership_back_to_preferred_replicas_on_its_own(enabled: bool) -> None:
+    cluster = EmbeddedCluster(seed=7, brokers=3, broker_config={"auto.leader.rebalance.enable": enabled})
+    cluster.create_topic("orders", partitions=3, replication_factor=3, config={"min.insync.replicas": 2})
+    preferred = cluster.partitions_for("orders")
+    victim = preferred[0]
+    cluster.crash_broker(victim)
+    cluster.advance(12_000)
+    cluster.restart_broker(victim)
+    cluster.advance(60_000)
+    assert victim not in cluster.partitions_for("orders").values()  # not yet: the check runs every 300 s
+    cluster.advance(300_000)  # leader.imbalance.check.interval.seconds
+    rebalanced = cluster.trace.filter("controller.auto_rebalance")
+    if enabled:
+        assert cluster.partitions_for("orders") == preferred and rebalanced
+        assert cluster.produce("orders", "after the rebalance", partition=0).offset == 0
+    else:
+        assert victim not in cluster.partitions_for("orders").values() and not rebalanced
