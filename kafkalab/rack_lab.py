@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kafkalab.broker.broker import _record_bytes
+from kafkalab.broker.broker import record_bytes
 from kafkalab.broker.messages import FetchResponse, ProduceRequest
 from kafkalab.broker.replica_selector import RACK_AWARE
 from kafkalab.cluster import EmbeddedCluster
@@ -73,14 +73,13 @@ def zone_traffic(fetch_from_follower: bool, seed: int = 1, records: int = 300, p
             return 0
         same = zone_of(cluster, src, client_zones) == zone_of(cluster, dst, client_zones)
         if isinstance(message, FetchResponse):
-            size = sum(_record_bytes(r) for p in message.partitions for r in p.records)
+            size = sum(record_bytes(r) for p in message.partitions for r in p.records)
             if dst in client_zones:
                 counts["consumer_same" if same else "consumer_cross"] += size
             elif not same:
                 counts["replication_cross"] += size
         elif isinstance(message, ProduceRequest) and not same:
-            counts["produce_cross"] += sum(len(r.value or b"") + len(r.key or b"") + 8
-                                           for p in message.partitions for r in p.records.records)
+            counts["produce_cross"] += sum(record_bytes(r) for p in message.partitions for r in p.records.records)
         return 0  # no extra delay: this filter only counts
 
     cluster.network.add_filter(count)

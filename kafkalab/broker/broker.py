@@ -120,13 +120,17 @@ class _DelayedFetch:
     deadline_ms: int
 
 
-def _record_bytes(record: StoredRecord) -> int:
+def record_bytes(record: StoredRecord | Record) -> int:
     """About what a record costs on the wire (a batch adds 61 bytes per batch; enough for fetch.min.bytes)."""
     return 8 + len(record.key or b"") + len(record.value or b"") + sum(len(h.key) + len(h.value or b"") for h in record.headers)
 
 
 def _fetched_bytes(response: FetchResponse) -> int:
-    return sum(_record_bytes(r) for p in response.partitions for r in p.records)
+    return sum(record_bytes(r) for p in response.partitions for r in p.records)
+
+
+def _last_stable_offset(transactions: PartitionTransactions | None, high_watermark: int) -> int:
+    return high_watermark if transactions is None else transactions.last_stable_offset(high_watermark)
 
 
 def _has_error(response: FetchResponse) -> bool:
@@ -445,7 +449,7 @@ class Broker:
                 self._event("fetch.error", topic=wanted.topic, partition=wanted.partition, error=type(crash).__name__)
                 results.append(FetchPartitionResponse(wanted.topic, wanted.partition, UnknownServerError.error_code, f"{type(crash).__name__}: {crash}"))
                 continue
-            budget -= sum(_record_bytes(r) for r in results[-1].records)
+            budget -= sum(record_bytes(r) for r in results[-1].records)
         return FetchResponse(tuple(results), correlation_id=request.correlation_id)
 
     def _epoch_error(self, wanted: FetchPartition, partition: Any) -> KafkaError | None:
@@ -468,7 +472,7 @@ class Broker:
             if not from_follower and client_rack is not None and partition.is_leader:
                 preferred = self._preferred_read_replica(partition, log, wanted.fetch_offset, client_rack, now_ms)
                 if preferred is not None:  # no records: the consumer goes to the preferred replica instead
-                    stable = self._last_stable_offset(wanted.topic, wanted.partition, partition.high_watermark)
+                    stable = _last_stable_offset(self.transactions.get((wanted.topic, wanted.partition)), partition.high_watermark)
                     self._event("fetch.preferred_read_replica", topic=wanted.topic, partition=wanted.partition,
                                 rack=client_rack, replica=preferred)
                     return FetchPartitionResponse(wanted.topic, wanted.partition, high_watermark=partition.high_watermark,
@@ -487,7 +491,7 @@ class Broker:
         if not from_follower:  # consumers read only what every in-sync replica has
             records = [r for r in records if r.offset < high_watermark]
         transactions = self.transactions.get((wanted.topic, wanted.partition))
-        stable = self._last_stable_offset(wanted.topic, wanted.partition, high_watermark)
+        stable = _last_stable_offset(transactions, high_watermark)
         aborted: tuple = ()
         if transactions is not None:
             records = transactions.annotate(records)
@@ -501,22 +505,21 @@ class Broker:
             log_start_offset=log.log_start_offset, records=tuple(records), aborted_transactions=aborted,
         )
 
-    def _last_stable_offset(self, topic: str, partition: int, high_watermark: int) -> int:
-        transactions = self.transactions.get((topic, partition))
-        return high_watermark if transactions is None else transactions.last_stable_offset(high_watermark)
-
     def _preferred_read_replica(self, partition: Any, log: PartitionLogLike, fetch_offset: int, client_rack: str, now_ms: int) -> int | None:
         """ReplicaManager.findPreferredReadReplica: ask the replica selector, offering the leader and the
         in-sync followers that hold ``fetch_offset``; None means "read here, from the leader"."""
         if self.replica_selector is None:
             return None
-        racks = {b: record.rack for b, record in self.image.brokers.items()}
-        leader = ReplicaView(self.broker_id, racks.get(self.broker_id), log.log_end_offset, 0)
+        def rack(broker_id: int) -> str | None:
+            registration = self.image.brokers.get(broker_id)
+            return None if registration is None else registration.rack
+
+        leader = ReplicaView(self.broker_id, rack(self.broker_id), log.log_end_offset, 0)
         candidates = [leader]
         for broker_id, follower in sorted(partition.followers.items()):
             # kafkalab does not track followers' log start offsets; the leader's stands in for them.
             if broker_id in partition.isr and follower.log_end_offset >= fetch_offset >= log.log_start_offset:
-                candidates.append(ReplicaView(broker_id, racks.get(broker_id), follower.log_end_offset,
+                candidates.append(ReplicaView(broker_id, rack(broker_id), follower.log_end_offset,
                                               now_ms - follower.last_caught_up_ms))
         chosen = self.replica_selector.select(client_rack, leader, candidates)
         return None if chosen is None or chosen == leader else chosen.broker_id
@@ -660,14 +663,18 @@ class Broker:
         low = log.delete_records(high_watermark if request.offset == -1 else request.offset, now_ms)
         return DeleteRecordsResponse(request.topic, request.partition, low_watermark=low, correlation_id=request.correlation_id)
 
+    def _known_partition(self, topic: str, partition: int) -> PartitionRecord:
+        partitions = self.image.partitions.get(topic)
+        if partitions is None or partition not in partitions:
+            raise UnknownTopicOrPartitionError(f"{topic}-{partition} does not exist")
+        return partitions[partition]
+
     def readable_log(self, topic: str, partition: int, any_replica: bool) -> PartitionLogLike:
         """The log a consumer's fetch reads: the leader's, or with ``any_replica`` (KIP-392) this
         broker's replica, leader or follower, once it is not catching up after a restart."""
         if not any_replica:
             return self.leader_log(topic, partition)
-        partitions = self.image.partitions.get(topic)
-        if partitions is None or partition not in partitions:
-            raise UnknownTopicOrPartitionError(f"{topic}-{partition} does not exist")
+        self._known_partition(topic, partition)
         state = self.replica_manager.partitions.get((topic, partition))
         if state is None or self.catching_up or (topic, partition) not in self.logs:
             raise NotLeaderOrFollowerError(f"broker {self.broker_id} has no replica of {topic}-{partition} to read")
@@ -675,11 +682,9 @@ class Broker:
 
     def leader_log(self, topic: str, partition: int) -> PartitionLogLike:
         """The log of a partition this broker leads, or Kafka's error saying why not."""
-        partitions = self.image.partitions.get(topic)
-        if partitions is None or partition not in partitions:
-            raise UnknownTopicOrPartitionError(f"{topic}-{partition} does not exist")
-        if partitions[partition].leader != self.broker_id:
-            raise NotLeaderOrFollowerError(f"broker {self.broker_id} is not the leader of {topic}-{partition} (broker {partitions[partition].leader} is)")
+        leader = self._known_partition(topic, partition).leader
+        if leader != self.broker_id:
+            raise NotLeaderOrFollowerError(f"broker {self.broker_id} is not the leader of {topic}-{partition} (broker {leader} is)")
         state = self.replica_manager.partitions.get((topic, partition))
         if self.catching_up or (state is not None and not state.is_leader):
             raise NotLeaderOrFollowerError(f"broker {self.broker_id} has restarted and is catching up on metadata")

@@ -126,7 +126,9 @@ class RackList:
         self.offset = random.next_int(len(self.rack_names)) if self.rack_names else 0
 
     def place(self, replication_factor: int) -> list[int]:
-        check_replication_factor(replication_factor, self.num_total_brokers, self.num_unfenced_brokers)
+        refuse_non_positive(replication_factor)
+        refuse_too_few_brokers(replication_factor, self.num_total_brokers)
+        refuse_all_fenced(self.num_unfenced_brokers)
         # As many partitions placed as there are unfenced brokers: reshuffle so the sets do not repeat
         # (not with a single unfenced broker, which would loop forever).
         if self.epoch == self.num_unfenced_brokers and self.num_unfenced_brokers > 1:
@@ -162,15 +164,22 @@ class RackList:
             rack.shuffle(self.random)
 
 
-def check_replication_factor(replication_factor: int, total_brokers: int, unfenced_brokers: int) -> None:
-    """The placer's three refusals, with Kafka's messages."""
+# The placer's three refusals, with Kafka's messages (RackList and StripedReplicaPlacer check them in
+# different orders, so each is its own function, as in Kafka).
+def refuse_non_positive(replication_factor: int) -> None:
     if replication_factor <= 0:
         raise InvalidReplicationFactorError(
             f"Invalid replication factor {replication_factor}: the replication factor must be positive.")
+
+
+def refuse_too_few_brokers(replication_factor: int, total_brokers: int) -> None:
     if replication_factor > total_brokers:
         raise InvalidReplicationFactorError(
             f"The target replication factor of {replication_factor} cannot be reached because only "
             f"{total_brokers} broker(s) are registered.")
+
+
+def refuse_all_fenced(unfenced_brokers: int) -> None:
     if unfenced_brokers == 0:
         raise InvalidReplicationFactorError("All brokers are currently fenced.")
 
@@ -183,7 +192,7 @@ class StripedReplicaPlacer:
 
     def place(self, num_partitions: int, replication_factor: int, brokers: list[UsableBroker]) -> list[tuple[int, ...]]:
         racks = RackList(self.random, brokers)
-        # Kafka checks "all fenced" before "too few brokers" here (and after it in RackList.place).
-        check_replication_factor(replication_factor, max(replication_factor, 1), racks.num_unfenced_brokers)
-        check_replication_factor(replication_factor, racks.num_total_brokers, racks.num_unfenced_brokers)
+        refuse_non_positive(replication_factor)
+        refuse_all_fenced(racks.num_unfenced_brokers)
+        refuse_too_few_brokers(replication_factor, racks.num_total_brokers)
         return [tuple(racks.place(replication_factor)) for _ in range(num_partitions)]

@@ -54,7 +54,7 @@ from kafkalab.consumer.protocol import (
     encode_subscription,
 )
 from kafkalab.consumer.read_committed import visible_records
-from kafkalab.consumer.subscription_state import FetchState, IllegalStateError, SubscriptionState, SubscriptionType
+from kafkalab.consumer.subscription_state import FetchState, IllegalStateError, PartitionState, SubscriptionState, SubscriptionType
 from kafkalab.coordinator.messages import (
     UNKNOWN_GENERATION_ID,
     UNKNOWN_MEMBER_ID,
@@ -843,7 +843,14 @@ class KafkaConsumer(Node):
             self._send(node, "fetch", request, lambda response, node=node: self._on_fetch(node, response),
                        timeout_ms=self.config["request.timeout.ms"] + self.config["fetch.max.wait.ms"])
 
-    def _select_read_replica(self, tp: TopicPartition, state: Any, leader: int) -> int:
+    def _clear_preferred_replica(self, tp: TopicPartition, state: PartitionState, why: str) -> int | None:
+        cleared = state.clear_preferred_replica()
+        if cleared is not None:
+            self.sim.record("consumer.preferred_read_replica_cleared", self.node_id, partition=f"{tp[0]}-{tp[1]}",
+                            replica=cleared, error=why)
+        return cleared
+
+    def _select_read_replica(self, tp: TopicPartition, state: PartitionState, leader: int) -> int:
         """AbstractFetch.selectReadReplica: the preferred read replica while it is fresh and still a
         replica the metadata knows, otherwise the leader."""
         preferred = state.preferred_replica(self.sim.now_ms)
@@ -863,23 +870,20 @@ class KafkaConsumer(Node):
                 continue  # revoked or sought while the fetch was in flight: drop it
             if answer.error_code:
                 error = error_for_code(answer.error_code)
-                # Fetching from a follower that does not have the offset (yet): back to the leader (KIP-392).
-                cleared = state.clear_preferred_replica()
-                if cleared is not None:
-                    self.sim.record("consumer.preferred_read_replica_cleared", self.node_id, partition=f"{tp[0]}-{tp[1]}",
-                                    replica=cleared, error=error.error_name)
-                if error is OffsetOutOfRangeError and cleared is None:
+                # Any error from a preferred replica (a follower without the offset yet, say) sends us back
+                # to the leader (KIP-392); an out-of-range offset resets the position only on the leader.
+                cleared = self._clear_preferred_replica(tp, state, error.error_name)
+                if error is not OffsetOutOfRangeError:
+                    self._request_metadata()
+                elif cleared is None:
                     self.sim.record("consumer.offset_out_of_range", self.node_id, partition=f"{tp[0]}-{tp[1]}", position=state.position)
                     self._reset_by_policy(tp)
-                elif error is not OffsetOutOfRangeError:
-                    self._request_metadata()
                 continue
             if answer.preferred_read_replica >= 0:  # the leader sends us to a replica in our rack
                 if state.preferred_read_replica != answer.preferred_read_replica:
                     self.sim.record("consumer.preferred_read_replica", self.node_id, partition=f"{tp[0]}-{tp[1]}",
                                     replica=answer.preferred_read_replica)
-                state.preferred_read_replica = answer.preferred_read_replica
-                state.preferred_read_replica_expires_ms = self.sim.now_ms + self.config["metadata.max.age.ms"]
+                state.update_preferred_replica(answer.preferred_read_replica, self.sim.now_ms + self.config["metadata.max.age.ms"])
             state.high_watermark, state.log_start_offset = answer.high_watermark, answer.log_start_offset
             state.last_stable_offset = answer.last_stable_offset
             fetched = [r for r in answer.records if r.offset >= (state.position or 0)]
@@ -983,11 +987,10 @@ class KafkaConsumer(Node):
         if pending.kind == "fetch":
             self._fetching_nodes.discard(pending.destination)
             for wanted in pending.request.partitions:  # AbstractFetch.handleFetchFailure
-                state = self.subscriptions.assignment.get((wanted.topic, wanted.partition))
-                cleared = state.clear_preferred_replica() if state is not None else None
-                if cleared is not None:
-                    self.sim.record("consumer.preferred_read_replica_cleared", self.node_id,
-                                    partition=f"{wanted.topic}-{wanted.partition}", replica=cleared, error="REQUEST_TIMED_OUT")
+                tp = (wanted.topic, wanted.partition)
+                state = self.subscriptions.assignment.get(tp)
+                if state is not None:
+                    self._clear_preferred_replica(tp, state, "REQUEST_TIMED_OUT")
         elif pending.kind == "metadata":
             self._metadata_requested = False
         elif pending.kind == "find_coordinator":

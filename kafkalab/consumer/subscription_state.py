@@ -52,6 +52,9 @@ class PartitionState:
             self.preferred_read_replica = None
         return self.preferred_read_replica
 
+    def update_preferred_replica(self, broker_id: int, expires_ms: int) -> None:
+        self.preferred_read_replica, self.preferred_read_replica_expires_ms = broker_id, expires_ms
+
     def clear_preferred_replica(self) -> int | None:
         cleared, self.preferred_read_replica = self.preferred_read_replica, None
         return cleared

@@ -83,7 +83,7 @@ def test_refusals_name_the_problem(rf, brokers, message):
     assert refused.value.detail == message
 
 
-def test_rack_list_checks_too_few_brokers_before_all_fenced():
+def test_rack_list_all_brokers_fenced():
     racks = RackList(MockRandom(), [UsableBroker(0, None, True), UsableBroker(1, None, True), UsableBroker(2, None, True)])
     with pytest.raises(InvalidReplicationFactorError, match="All brokers are currently fenced."):
         racks.place(3)
@@ -94,3 +94,13 @@ def test_racks_get_one_replica_each_before_any_gets_two():
     rack_of = {b.id: b.rack for b in brokers}
     for replicas in StripedReplicaPlacer(JavaRandom(7)).place(30, 3, brokers):
         assert len({rack_of[r] for r in replicas}) == 3
+
+
+def test_the_placer_and_the_rack_list_check_in_kafkas_two_orders():
+    fenced_pair = [UsableBroker(0, None, True), UsableBroker(1, None, True)]
+    with pytest.raises(InvalidReplicationFactorError) as placer_says:
+        StripedReplicaPlacer(MockRandom()).place(1, 3, fenced_pair)
+    assert placer_says.value.detail == "All brokers are currently fenced."
+    with pytest.raises(InvalidReplicationFactorError) as rack_list_says:
+        RackList(MockRandom(), fenced_pair).place(3)
+    assert rack_list_says.value.detail.startswith("The target replication factor of 3 cannot be reached")
