@@ -13,6 +13,11 @@ not charged to any check), gives the import of the learner's file ``LOAD_TIMEOUT
 its own ``timeout_s``; when one overruns, the worker is killed, that check scores 0 ("timed out"),
 and a fresh worker (which loads the file again) takes the remaining checks.
 
+Class grading adds ``Limits`` (CPU seconds per check, the worker's memory, a wall-clock override)
+and a ``Sandbox`` (a scratch folder the learner's code may write in, folders it may not read); the
+worker enforces both (worker.py, sandbox.py). ``hidden`` names a folder of the instructor's hidden
+checks, run after the public ones (checks.py).
+
 ``in_process=True`` runs checks directly, for environments without processes (the browser edition):
 the learner's file is loaded afresh on every ``grade`` call, so a notebook sees the learner's latest
 edit, but an infinite loop cannot be stopped.
@@ -26,16 +31,18 @@ import json
 import os
 import queue
 import secrets
+import signal
 import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from kafkalab.exercises.catalog import EXERCISES, get_exercise
-from kafkalab.grading.checks import Check, checks_for, find_check
+from kafkalab.grading.checks import Check, checks_for, find_check, load_hidden_checks
 from kafkalab.grading.feedback import describe_exception
 from kafkalab.grading.loader import LoadError, load_learner_module
 from kafkalab.grading.report import ERROR, FAILED, PASSED, TIMEOUT, CheckResult, ExerciseReport, Report
@@ -48,9 +55,29 @@ PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 Verdict = dict[str, Any]
 
 
-def run_check(exercise: str, check_name: str, module: ModuleType, learner_file: str) -> Verdict:
+@dataclass(frozen=True)
+class Limits:
+    """Per-check limits for class grading (``None``: the check's own timeout, no CPU or memory limit)."""
+
+    cpu_s: float | None = None
+    memory_mb: int | None = None
+    wall_s: float | None = None
+
+    def wall_for(self, chosen: Check) -> float:
+        return self.wall_s if self.wall_s is not None else chosen.timeout_s
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """Where the learner's code may write (``scratch``) and which folders it may not read."""
+
+    scratch: Path
+    protected: tuple[Path, ...] = field(default_factory=tuple)
+
+
+def run_check(exercise: str, check_name: str, module: ModuleType, learner_file: str, hidden: str | Path | None = None) -> Verdict:
     """Run one check against a loaded learner module; a plain-data verdict (never raises)."""
-    chosen = find_check(exercise, check_name)
+    chosen = find_check(exercise, check_name, hidden)
     try:
         chosen.function(module)
     except AssertionError as failed:
@@ -67,13 +94,16 @@ def run_check(exercise: str, check_name: str, module: ModuleType, learner_file: 
 class Worker:
     """A worker process and a reader thread feeding its answers into a queue."""
 
-    def __init__(self) -> None:
+    def __init__(self, scratch: Path | None = None) -> None:
         self.token = secrets.token_hex(8)
         python_path = os.pathsep.join(p for p in (PACKAGE_PARENT, os.environ.get("PYTHONPATH", "")) if p)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": python_path}
+        if scratch is not None:  # the learner's temporary files stay in its scratch folder
+            env.update(TMPDIR=str(scratch), HOME=str(scratch))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "kafkalab.grading.worker", self.token],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            cwd=scratch,
         )
         self.answers: queue.Queue[Verdict | None] = queue.Queue()
         self.stderr_tail = ""
@@ -139,23 +169,39 @@ class Worker:
 DIED = "the grading process died during this check (os._exit, a crash, or running out of memory?)"
 
 
+def _death_message(worker: Worker, limits: Limits) -> str:
+    if worker.process.poll() == -getattr(signal, "SIGXCPU", -1000) and limits.cpu_s:
+        return f"your code used more than {limits.cpu_s:g} s of CPU time in this check (an infinite loop?)"
+    return DIED + worker.last_words()
+
+
 def _load_failure(report: ExerciseReport, checks: list[Check], message: str, status: str = ERROR) -> ExerciseReport:
     """Score the checks not yet run 0, with why the file could not be loaded."""
     report.load_error = message
     done = {result.name for result in report.results}
-    report.results += [CheckResult(report.exercise, c.name, c.description, c.points, status, message) for c in checks if c.name not in done]
+    report.results += [
+        CheckResult(report.exercise, c.name, c.description, c.points, status, message, hidden=c.hidden) for c in checks if c.name not in done
+    ]
     return report
 
 
-def _grade_in_worker(report: ExerciseReport, checks: list[Check], path: Path) -> ExerciseReport:
+def _grade_in_worker(
+    report: ExerciseReport, checks: list[Check], path: Path, hidden: Path | None, limits: Limits, box: Sandbox | None
+) -> ExerciseReport:
     worker: Worker | None = None
+    load_request: dict[str, Any] = {
+        "op": "load", "file": str(path), "exercise": report.exercise,
+        "hidden": str(hidden) if hidden else None, "memory_mb": limits.memory_mb,
+    }
+    if box is not None:
+        load_request.update(scratch=str(box.scratch), protected=[str(p) for p in box.protected])
     try:
         for chosen in checks:
             if worker is None or not worker.alive:
-                worker = Worker()
+                worker = Worker(box.scratch if box else None)
                 if not worker.ready:
                     return _load_failure(report, checks, "the grading process could not start (is kafkalab installed?)" + worker.last_words())
-                loaded = worker.ask({"op": "load", "file": str(path)}, LOAD_TIMEOUT_S)
+                loaded = worker.ask(load_request, LOAD_TIMEOUT_S)
                 if loaded is None:
                     return _load_failure(report, checks, f"the grading process died while importing {path.name} (os._exit?)" + worker.last_words())
                 if loaded["status"] == TIMEOUT:
@@ -163,11 +209,15 @@ def _grade_in_worker(report: ExerciseReport, checks: list[Check], path: Path) ->
                     return _load_failure(report, checks, message, TIMEOUT)
                 if loaded["status"] != PASSED:
                     return _load_failure(report, checks, loaded["message"])
-            answer = worker.ask({"op": "check", "exercise": report.exercise, "check": chosen.name}, chosen.timeout_s)
+            request = {"op": "check", "exercise": report.exercise, "check": chosen.name, "cpu_s": limits.cpu_s}
+            answer = worker.ask(request, limits.wall_for(chosen))
             if answer is None:
-                answer = {"status": ERROR, "message": DIED + worker.last_words()}
+                answer = {"status": ERROR, "message": _death_message(worker, limits)}
             report.results.append(
-                CheckResult(report.exercise, chosen.name, chosen.description, chosen.points, answer["status"], answer.get("message", ""), answer.get("output", ""))
+                CheckResult(
+                    report.exercise, chosen.name, chosen.description, chosen.points, answer["status"],
+                    answer.get("message", ""), answer.get("output", ""), chosen.hidden,
+                )
             )
     finally:
         if worker is not None:
@@ -175,44 +225,59 @@ def _grade_in_worker(report: ExerciseReport, checks: list[Check], path: Path) ->
     return report
 
 
-def _grade_in_process(report: ExerciseReport, checks: list[Check], path: Path) -> ExerciseReport:
+def _grade_in_process(report: ExerciseReport, checks: list[Check], path: Path, hidden: Path | None) -> ExerciseReport:
     try:
         module = load_learner_module(path)  # afresh each time: the learner may have just edited the file
     except LoadError as error:
         return _load_failure(report, checks, str(error))
     for chosen in checks:
-        answer = run_check(report.exercise, chosen.name, module, str(path))
-        report.results.append(CheckResult(report.exercise, chosen.name, chosen.description, chosen.points, answer["status"], answer["message"]))
+        answer = run_check(report.exercise, chosen.name, module, str(path), hidden)
+        report.results.append(
+            CheckResult(report.exercise, chosen.name, chosen.description, chosen.points, answer["status"], answer["message"], hidden=chosen.hidden)
+        )
     return report
 
 
-def grade_exercise(folder: Path, exercise_id: str, in_process: bool = False) -> ExerciseReport:
-    """Grade ``folder/<exercise file>`` against the exercise's checks."""
+def grade_exercise(
+    folder: Path, exercise_id: str, in_process: bool = False, hidden: str | Path | None = None,
+    limits: Limits | None = None, sandbox: Sandbox | None = None,
+) -> ExerciseReport:
+    """Grade ``folder/<exercise file>`` against the exercise's checks (public, then hidden ones if given)."""
     exercise = get_exercise(exercise_id)
     path = (folder / exercise.file_name).resolve()
     report = ExerciseReport(exercise.id, exercise.title, str(folder / exercise.file_name))
-    checks = checks_for(exercise.id)
+    hidden_path = Path(hidden).resolve() if hidden is not None else None
+    checks = checks_for(exercise.id, hidden_path)
     if not path.exists():
         return _load_failure(report, checks, f"file not found: {folder / exercise.file_name} (regenerate it with `python -m kafkalab exercises generate`)")
     if in_process:
-        return _grade_in_process(report, checks, path)
-    return _grade_in_worker(report, checks, path)
+        return _grade_in_process(report, checks, path, hidden_path)
+    return _grade_in_worker(report, checks, path, hidden_path, limits or Limits(), sandbox)
 
 
-def grade(folder: str | Path, exercises: list[str] | None = None, in_process: bool = False) -> Report:
-    """Grade the exercise files in ``folder`` (all exercises, or the ids given)."""
+def grade(
+    folder: str | Path, exercises: list[str] | None = None, in_process: bool = False, hidden: str | Path | None = None,
+    limits: Limits | None = None, sandbox: Sandbox | None = None, hidden_not_run: tuple[int, int] | None = None,
+) -> Report:
+    """Grade the exercise files in ``folder`` (all exercises, or the ids given).
+
+    ``hidden``: a folder of the instructor's hidden checks to run too. ``hidden_not_run``: how many
+    hidden checks (and points) exist but are not run here, for the report's scope line.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"no such folder: {folder}")
     ids = list(dict.fromkeys(exercises)) if exercises else [exercise.id for exercise in EXERCISES]
     for exercise_id in ids:
         get_exercise(exercise_id)  # an unknown id fails before any grading starts
+    if hidden is not None:
+        load_hidden_checks(hidden)  # a broken hidden-checks folder fails before any grading starts
     started = time.monotonic()  # the grader's own duration, reported to Gradescope; never used by checks
-    report = Report(str(folder))
+    report = Report(str(folder), hidden_run=hidden is not None, hidden_not_run=None if hidden is not None else hidden_not_run)
     for exercise_id in ids:
-        report.exercises.append(grade_exercise(folder, exercise_id, in_process=in_process))
+        report.exercises.append(grade_exercise(folder, exercise_id, in_process=in_process, hidden=hidden, limits=limits, sandbox=sandbox))
     report.execution_time_s = time.monotonic() - started
     return report
 
 
-__all__ = ["grade", "grade_exercise", "run_check", "PASSED", "FAILED", "ERROR", "TIMEOUT"]
+__all__ = ["grade", "grade_exercise", "run_check", "Limits", "Sandbox", "PASSED", "FAILED", "ERROR", "TIMEOUT"]

@@ -193,12 +193,20 @@ def test_a_missing_file_and_printing_do_not_break_grading(tmp_path: Path) -> Non
     report = grade(tmp_path, ["ex01_partition_log"])
     assert report.points == 0 and "file not found" in report.exercises[0].load_error
     source = (ROOT / "solutions" / "ex02_partitioner.py").read_text(encoding="utf-8")
-    noisy = source.replace('"""Kafka\'s ``Utils.toPositive``', 'print("x" * 100_000)\n    """Kafka\'s ``Utils.toPositive``', 1)
-    noisy = noisy.replace("    return number & 0x7FFFFFFF", "    print('x' * 100_000)\n    return number & 0x7FFFFFFF")
+    noisy = source.replace('"""Kafka\'s ``Utils.toPositive``', 'print("x" * 100)\n    """Kafka\'s ``Utils.toPositive``', 1)
+    noisy = noisy.replace("    return number & 0x7FFFFFFF", "    print('x', end='')\n    return number & 0x7FFFFFFF")
     (tmp_path / "ex02_partitioner.py").write_text(noisy, encoding="utf-8")
     report = grade(tmp_path, ["ex02_partitioner"])
     assert report.points == report.max_points
     assert any("more characters cut" in r.output for r in report.exercises[0].results)
+
+
+def test_printing_megabytes_scores_that_check_zero_with_the_reason(tmp_path: Path) -> None:
+    folder = learner_folder(tmp_path, "ex02_partitioner", "    return number & 0x7FFFFFFF", "    print('x' * 200_000)\n    return number & 0x7FFFFFFF")
+    result = grade(folder, ["ex02_partitioner"]).exercises[0]
+    flooded = {r.name: r.message for r in result.results if r.status != PASSED}
+    assert flooded["to_positive_clears_the_sign_bit"] == "your code printed 1,400,007 characters; the limit is 1,000,000 (remove debugging prints)"
+    assert "murmur2_matches_kafkas_vectors" not in flooded  # checks that print little still pass
 
 
 def test_in_process_mode_gives_the_same_scores() -> None:
