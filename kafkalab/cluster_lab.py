@@ -38,6 +38,29 @@ def replica_table(cluster: EmbeddedCluster, topic: str, partition: int = 0) -> l
     return rows
 
 
+def replica_logs_picture(cluster: EmbeddedCluster, topic: str, acknowledged: list[bytes], partition: int = 0) -> str:
+    """Which replica holds which acknowledged record, as a grid: the picture of a loss.
+
+    One column per acknowledged record (in the order they were acknowledged), one row per replica;
+    ``■`` the replica's log has it, ``·`` it does not; ``^`` under a column no replica has.
+    """
+    record = cluster.controller.controller.image.partitions[topic][partition]
+    holdings: dict[int, set[bytes]] = {}
+    for broker_id in record.replicas:
+        log = cluster.brokers[broker_id].broker.logs.get((topic, partition))
+        holdings[broker_id] = {r.value for r in log.read(log.log_start_offset)} if log is not None and cluster.brokers[broker_id].alive else set()
+    lines = [f"acknowledged records of {topic}-{partition} (columns, in order) on each replica (rows) at {cluster.now_ms / 1000:.1f} s;",
+             f"leader {record.leader}, leader epoch {record.leader_epoch}, ISR {list(record.isr)}:"]
+    for broker_id, held in holdings.items():
+        role = "down" if not cluster.brokers[broker_id].alive else ("leader" if broker_id == record.leader else "follower")
+        lines.append(f"  broker {broker_id} {role:<8} " + "".join("■" if v in held else "·" for v in acknowledged))
+    lost = [v for v in acknowledged if not any(v in held for held in holdings.values())]
+    lines.append("  " + " " * 18 + "".join("^" if v in lost else " " for v in acknowledged).rstrip())
+    if lost:
+        lines.append(f"  ^ acknowledged, then on no replica: {', '.join(v.decode(errors='replace') for v in lost[:5])}")
+    return "\n".join(lines)
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "(no replicas)"

@@ -22,7 +22,7 @@ election", "Availability and Durability Guarantees"); KIP-101, KIP-966.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from kafkalab.cluster import EmbeddedCluster
@@ -52,6 +52,7 @@ class DurabilityResult:
     faults: list[str]
     cluster: EmbeddedCluster
     offline: bool = False  # the partition had no leader at the end: nothing could be read
+    acknowledged_values: list[bytes] = field(default_factory=list)  # in the order they were acknowledged
 
     @property
     def lost(self) -> int:
@@ -119,9 +120,9 @@ def durability_run(settings: Settings, seed: int, writes: int = 40, brokers: int
     cluster.advance(60_000)
     stored = _stored(cluster)
     if stored is None:
-        return DurabilityResult(settings, seed, writes, len(acknowledged), [], faults, cluster, offline=True)
+        return DurabilityResult(settings, seed, writes, len(acknowledged), [], faults, cluster, offline=True, acknowledged_values=acknowledged)
     lost = [v for v in acknowledged if v not in stored]
-    return DurabilityResult(settings, seed, writes, len(acknowledged), lost, faults, cluster)
+    return DurabilityResult(settings, seed, writes, len(acknowledged), lost, faults, cluster, acknowledged_values=acknowledged)
 
 
 def _stored(cluster: EmbeddedCluster) -> set[bytes] | None:

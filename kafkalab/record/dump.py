@@ -38,7 +38,7 @@ from kafkalab.record.compression import CompressionType, decompress
 from kafkalab.record.crc32c import crc32c
 from kafkalab.record.varint import VarintError, decode_varint, decode_varlong
 
-__all__ = ["Field", "FieldDiff", "annotate", "dump_text", "dump_html", "diff_fields", "hexdump"]
+__all__ = ["Field", "FieldDiff", "annotate", "dump_text", "dump_html", "diff_fields", "field_tree_text", "hexdump"]
 
 
 @dataclass
@@ -373,6 +373,7 @@ class FieldDiff:
     got_raw: bytes
     space: str
     context: bytes  # the bytes ``offset`` refers to: the batch, or the decompressed records
+    tree: list[Field] = field(default_factory=list)  # the got side's field tree, for field_tree_text
 
     @property
     def name(self) -> str:
@@ -386,12 +387,37 @@ class FieldDiff:
             f"first wrong field: {self.path} at byte {self.offset} {where}",
             f"  expected {self.expected!r} (bytes {self.expected_raw.hex(' ') or '-'})",
             f"  got      {self.got!r} (bytes {self.got_raw.hex(' ') or '-'})",
-            hexdump(self.context, self.offset, self.offset + max(self.length, 1)),
         ]
+        if self.tree:
+            lines.append("your bytes, field by field (✗ marks the first wrong one):")
+            lines.extend("  " + line for line in field_tree_text(self.tree, self.path, self.expected))
+        lines.append(hexdump(self.context, self.offset, self.offset + max(self.length, 1)))
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.explain()
+
+
+def _on_the_way(parent: Field, path: str) -> bool:
+    return path == parent.path or path.startswith(parent.path + ".") or path.startswith(parent.path + "[")
+
+
+def field_tree_text(fields: list[Field], marked: str, expected: Any = None, depth: int = 0) -> list[str]:
+    """The field tree as indented lines, opened only along the way to ``marked`` (marked ✗ with the expected value)."""
+    lines = []
+    for f in fields:
+        indent = "  " * depth
+        mark = "✗ " if f.path == marked else "  "
+        if f.children and not _on_the_way(f, marked):
+            lines.append(f"{mark}{indent}{f.name}  ({len(f.children)} fields, {f.length} bytes)")
+            continue
+        shown = "" if f.children else repr(f.value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        expected_note = f"   ← expected {expected!r}" if f.path == marked else ""
+        lines.append(f"{mark}{indent}{f.name:<{max(1, 24 - len(indent))}} {shown}{expected_note}".rstrip())
+        if f.children:
+            lines.extend(field_tree_text(f.children, marked, expected, depth + 1))
+    return lines
 
 
 def _leaves(fields: list[Field]) -> list[Field]:
@@ -441,6 +467,7 @@ def diff_fields(expected: bytes, got: bytes) -> FieldDiff | None:
             got_raw=(g.raw if g else b""),
             space=ref.space,
             context=_context(got, ref, got_fields),
+            tree=got_fields,
         )
 
     for derived_pass in (False, True):

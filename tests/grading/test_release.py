@@ -92,3 +92,44 @@ def test_a_folder_that_is_not_an_edition_is_never_overwritten(tmp_path: Path) ->
     with pytest.raises(ReleaseError, match="is not empty and is not a previous edition"):
         release_student_edition(tmp_path)
     assert (tmp_path / "my-thesis.tex").read_text(encoding="utf-8") == "precious"
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell assigns, names it reads), ignoring IPython magics."""
+    import ast
+
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    tree = ast.parse(code)
+    stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    stored |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    stored |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    loaded = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return stored, loaded
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_no_later_cell_needs_what_a_solution_cell_defines(notebook: Path) -> None:
+    """The student edition empties solution cells, so the cells after one must still run without it."""
+    defined_only_in_solutions: set[str] = set()
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        stored, loaded = _names("".join(cell["source"]))
+        if "solution" in cell.get("metadata", {}).get("tags", []):
+            defined_only_in_solutions |= stored
+            continue
+        needed = loaded & defined_only_in_solutions
+        assert not needed, f"{notebook.name}: a cell uses {sorted(needed)}, defined only in a solution cell"
+        defined_only_in_solutions -= stored
+
+
+def test_the_course_has_solution_and_instructor_cells_for_the_edition_to_strip(edition: Path) -> None:
+    tags = [
+        tag for notebook in sorted((ROOT / "notebooks").glob("*.ipynb"))
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"] for tag in cell.get("metadata", {}).get("tags", [])
+    ]
+    assert tags.count("solution") >= 1 and tags.count("instructor") >= 2
+    for notebook in sorted((edition / "notebooks").glob("*.ipynb")):
+        text = notebook.read_text(encoding="utf-8")
+        assert '"instructor"' not in text and "Instructor note" not in text, notebook.name
+        assert 'positive % 6 == QUESTIONS' not in text, notebook.name

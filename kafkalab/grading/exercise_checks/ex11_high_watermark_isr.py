@@ -10,7 +10,8 @@ from __future__ import annotations
 from types import ModuleType
 
 from kafkalab.cluster import EmbeddedCluster
-from kafkalab.durability import Settings
+from kafkalab.cluster_lab import replica_logs_picture
+from kafkalab.durability import Settings, loss_story
 from kafkalab.grading.checks import check
 from kafkalab.grading.feedback import CheckFailed, expect_equal
 from kafkalab.log import PartitionLog
@@ -97,8 +98,13 @@ def a_cluster_of_your_replicas_keeps_acknowledged_writes(impl: ModuleType) -> No
     for run_seed in (0, 1):  # the durability lab's fault schedules, on a cluster of the learner's replicas
         run = _durability_with(impl, run_seed)
         if run.acknowledged_lost:
-            raise CheckFailed(f"acks=all, RF=3, min.insync.replicas=2 lost acknowledged records {run.acknowledged_lost[:3]} "
-                              f"(seed {run_seed}; faults: {run.faults[:4]})")
+            story = "\n".join("  " + line for line in loss_story(run)[-12:])
+            raise CheckFailed(
+                f"acks=all, RF=3, min.insync.replicas=2 lost acknowledged records {run.acknowledged_lost[:3]} (seed {run_seed})\n"
+                f"broken invariant: every acknowledged record stays on some replica\n"
+                f"what happened (the last events before the loss):\n{story}\n"
+                + replica_logs_picture(run.cluster, "ledger", run.acknowledged_values)
+            )
 
 
 def _durability_with(impl: ModuleType, seed: int):
