@@ -5,6 +5,7 @@
     kafkalab class grade <submissions> --out DIR [--hidden DIR] [--exercise ID ...] [--jobs N]
                          [--cpu-limit S] [--wall-limit S] [--memory-limit MiB]
     kafkalab release --out DIR [--outputs keep|clear] [--archive FILE.zip]
+    kafkalab gradescope build --out autograder.zip [--hidden DIR] [--exercise ID ...]
 
 ``grade`` exits 0 whatever the score (the report is the result) and 2 for usage errors such as a
 missing folder or an unknown exercise. ``exercises check`` exits 1 when ``exercises/`` or
@@ -99,6 +100,25 @@ def _release(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope(args: argparse.Namespace) -> int:
+    from kafkalab.grading.gradescope import build_autograder
+
+    try:
+        for exercise_id in args.exercise or []:
+            get_exercise(exercise_id)
+    except UnknownExerciseError as unknown:
+        print(f"kafkalab gradescope: {unknown}", file=sys.stderr)
+        return 2
+    hidden = Path(args.hidden) if args.hidden else None
+    if hidden is not None and not hidden.is_dir():
+        print(f"kafkalab gradescope: no such hidden-checks folder: {hidden}", file=sys.stderr)
+        return 2
+    names = build_autograder(Path(args.out), hidden, args.exercise or None)
+    hidden_files = sum(1 for n in names if n.startswith("hidden_checks/"))
+    print(f"autograder: {args.out} ({len(names)} files, {hidden_files} hidden-check files); upload it as a Gradescope programming assignment's autograder")
+    return 0
+
+
 def _exercises(args: argparse.Namespace) -> int:
     from kafkalab.exercises.generate import ExerciseSourceError, check, generate
 
@@ -155,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     release_parser.add_argument("--archive", metavar="FILE.zip", help="also write the edition as a reproducible zip archive")
     release_parser.add_argument("--hidden", metavar="DIR", default="instructor/hidden_checks", help="hidden checks to count in the manifest (never copied)")
     release_parser.set_defaults(run=_release)
+    gradescope_parser = commands.add_parser("gradescope", help="build a Gradescope autograder zip (package + hidden checks, no solutions)")
+    gradescope_parser.add_argument("action", choices=["build"])
+    gradescope_parser.add_argument("--out", required=True, metavar="FILE.zip")
+    gradescope_parser.add_argument("--hidden", metavar="DIR", help="hidden checks to include (e.g. instructor/hidden_checks)")
+    gradescope_parser.add_argument("--exercise", action="extend", nargs="+", metavar="ID", help="the exercises this assignment grades (default: all)")
+    gradescope_parser.set_defaults(run=_gradescope)
     exercises_parser = commands.add_parser("exercises", help="list, generate or check the exercise stubs and solutions")
     exercises_parser.add_argument("action", choices=["list", "generate", "check"])
     exercises_parser.add_argument("--force", action="store_true", help="with generate: overwrite edited exercise files")

@@ -193,14 +193,16 @@ def release_student_edition(out: Path, outputs: str = "keep", archive: Path | No
     return manifest
 
 
-def write_archive(archive: Path, contents: dict[str, bytes], top: str) -> None:
-    """A zip whose bytes depend only on the contents: sorted entries, fixed times and permissions."""
+def write_archive(archive: Path, contents: dict[str, bytes], top: str, executables: tuple[str, ...] = ("run.py",)) -> None:
+    """A zip whose bytes depend only on the contents: sorted entries, fixed times and permissions.
+
+    Entries go under the folder ``top`` (at the zip's root when ``top`` is empty)."""
     archive.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(archive, "w") as zipped:
         for name, data in sorted(contents.items()):
-            info = zipfile.ZipInfo(f"{top}/{name}", date_time=ZIP_TIME)
+            info = zipfile.ZipInfo(f"{top}/{name}" if top else name, date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = (0o755 if name == "run.py" else 0o644) << 16
+            info.external_attr = (0o755 if name in executables else 0o644) << 16
             zipped.writestr(info, data)
 
 

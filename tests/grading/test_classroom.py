@@ -99,3 +99,27 @@ def test_two_submissions_for_one_learner_are_an_error(tmp_path: Path) -> None:
     (tmp_path / "zoe.zip").write_bytes(b"")
     with pytest.raises(SubmissionError, match="two submissions for 'zoe'"):
         find_submissions(tmp_path)
+
+
+def test_the_gradescope_autograder_grades_one_upload_into_results_json(tmp_path: Path) -> None:
+    from kafkalab.grading.gradescope import build_autograder, run
+
+    zipped = tmp_path / "autograder.zip"
+    names = build_autograder(zipped, HIDDEN, ["ex02_partitioner", "ex13_epoch_truncation"])
+    assert {"setup.sh", "run_autograder", "pyproject.toml", "kafkalab/grading/gradescope.py", "hidden_checks/ex02_partitioner.py"} <= set(names)
+    assert not any(name.startswith(("solutions/", "exercises/", "tests/")) for name in names)
+    build_autograder(tmp_path / "again.zip", HIDDEN, ["ex02_partitioner", "ex13_epoch_truncation"])
+    assert zipped.read_bytes() == (tmp_path / "again.zip").read_bytes()
+    with zipfile.ZipFile(zipped) as archive:
+        assert "--exercise ex02_partitioner ex13_epoch_truncation" in archive.read("run_autograder").decode()
+        archive.extractall(tmp_path / "autograder" / "source")
+    upload = tmp_path / "autograder" / "submission" / "my-work"
+    upload.mkdir(parents=True)
+    (upload / "ex02_partitioner.py").write_text(_example_class().learners()["bob"]["ex02_partitioner.py"], encoding="utf-8")
+    results = run(tmp_path / "autograder", ["ex02_partitioner", "ex13_epoch_truncation"])
+    written = json.loads((tmp_path / "autograder" / "results" / "results.json").read_text(encoding="utf-8"))
+    assert written == results
+    by_name = {t["name"]: t for t in results["tests"]}
+    assert by_name["ex02_partitioner: murmur2 agrees with Kafka on long random keys (up to 4 KiB) (hidden)"]["score"] == 0
+    assert results["score"] == 12 and results["extra_data"]["max_score"] == 26  # ex02 10 + 2 hidden; ex13 not handed in
+    assert "not handed in: no ex13_epoch_truncation.py" in json.dumps(results)
