@@ -178,7 +178,7 @@ class Report:
                 message = "" if result.status == PASSED else f"<pre style='margin:0;white-space:pre-wrap'>{html.escape(shown)}</pre>"
                 rows.append(
                     f"<tr><td style='color:{color}'>{mark}</td><td>{result.points}/{result.max_points}</td>"
-                    f"<td style='text-align:left'>{html.escape(result.description)}{message}</td></tr>"
+                    f"<td style='text-align:left'>{html.escape(result.description)}{' (hidden)' if result.hidden else ''}{message}</td></tr>"
                 )
         return (
             f"<div><table>{''.join(rows)}</table><b>{html.escape(self.total_line())}</b><br><small>{html.escape(self.scope())}</small></div>"

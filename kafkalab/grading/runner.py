@@ -36,16 +36,18 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Iterator
 
 from kafkalab.exercises.catalog import EXERCISES, get_exercise
 from kafkalab.grading.checks import Check, checks_for, find_check, load_hidden_checks
 from kafkalab.grading.feedback import describe_exception
 from kafkalab.grading.loader import LoadError, load_learner_module
 from kafkalab.grading.report import ERROR, FAILED, PASSED, TIMEOUT, CheckResult, ExerciseReport, Report
+from kafkalab.sim.simulator import Simulator
 
 STARTUP_TIMEOUT_S = 60.0
 LOAD_TIMEOUT_S = 10.0
@@ -75,19 +77,45 @@ class Sandbox:
     protected: tuple[Path, ...] = field(default_factory=tuple)
 
 
+@contextmanager
+def _recording_seeds() -> Iterator[list[int]]:
+    """The seeds of every simulator a check starts, so a failure can name them (same seed, same run)."""
+    seeds: list[int] = []
+    original = Simulator.__init__
+
+    def recording(self: Simulator, seed: int = 0) -> None:
+        seeds.append(seed)
+        original(self, seed)
+
+    Simulator.__init__ = recording  # type: ignore[method-assign]
+    try:
+        yield seeds
+    finally:
+        Simulator.__init__ = original  # type: ignore[method-assign]
+
+
+def _with_seeds(message: str, seeds: list[int]) -> str:
+    if not seeds or "seed" in message:
+        return message
+    shown = ", ".join(str(s) for s in list(dict.fromkeys(seeds))[:5])
+    return f"{message}\n(simulation seed {shown}: the same seed replays the same run)"
+
+
 def run_check(exercise: str, check_name: str, module: ModuleType, learner_file: str, hidden: str | Path | None = None) -> Verdict:
     """Run one check against a loaded learner module; a plain-data verdict (never raises)."""
     chosen = find_check(exercise, check_name, hidden)
-    try:
-        chosen.function(module)
-    except AssertionError as failed:
-        return {"status": FAILED, "message": str(failed) or "assertion failed"}
-    except KeyboardInterrupt:
-        raise
-    except SystemExit as exiting:
-        return {"status": ERROR, "message": f"your code called sys.exit({exiting.code})"}
-    except BaseException as error:  # noqa: BLE001 - the learner's code may raise anything
-        return {"status": ERROR, "message": describe_exception(error, learner_file)}
+    with _recording_seeds() as seeds:
+        try:
+            chosen.function(module)
+        except AssertionError as failed:
+            return {"status": FAILED, "message": _with_seeds(str(failed) or "assertion failed", seeds)}
+        except KeyboardInterrupt:
+            raise
+        except SystemExit as exiting:
+            return {"status": ERROR, "message": f"your code called sys.exit({exiting.code})"}
+        except BaseException as error:  # noqa: BLE001 - the learner's code may raise anything
+            message = describe_exception(error, learner_file)
+            return {"status": ERROR, "message": message if message.startswith("not implemented") else _with_seeds(message, seeds)}
     return {"status": PASSED, "message": ""}
 
 
