@@ -8,8 +8,9 @@ worker process that runs a learner's file watches what that file's code does:
   refused (``PermissionError``) and recorded. A Python audit hook (PEP 578) sees every ``open`` and
   file operation; it acts only when a frame of the learner's file is on the stack, so the grader's own
   imports and tracebacks are never affected.
-* **Processes and sockets.** Starting a process, ``os.system``, ``fork`` or opening a network
-  connection from the learner's code is refused and recorded.
+* **Processes, sockets, C.** Starting a process, ``os.system``, ``fork``, a network connection, or
+  loading a C library with ``ctypes`` from the learner's code is refused and recorded. (Python 3.11
+  has no audit event for starting a thread; a thread's frames still count as the learner's.)
 * **Copying the reference.** ``reference_use`` finds exercise functions or classes that are the
   package's own (imported, aliased, subclassed, or fetched from the reference module at run time)
   rather than written in the learner's file.
@@ -32,8 +33,10 @@ from typing import Any
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _CHANGES = {"os.remove", "os.rename", "os.rmdir", "shutil.rmtree", "os.chmod", "os.chown", "os.truncate", "os.mkdir", "os.link", "os.symlink", "os.utime"}
+_TWO_PATHS = {"os.rename", "os.link", "os.symlink"}  # (source, destination, ...): both must stay inside
 _PROCESSES = {"subprocess.Popen", "os.system", "os.exec", "os.fork", "os.forkpty", "os.posix_spawn", "os.spawn", "os.kill", "pty.spawn"}
 _NETWORK = {"socket.connect", "socket.bind"}
+_OTHER = {"ctypes.dlopen": "to load a C library", "ctypes.cdata": "to read raw memory"}
 
 
 @dataclass
@@ -68,7 +71,10 @@ def install(scratch: Path, protected: list[Path]) -> Guard:
 def _learner_running() -> bool:
     if not GUARD.learner_file:
         return False
-    frame = sys._getframe(2)
+    try:
+        frame = sys._getframe(2)
+    except ValueError:  # raised from C with no Python caller
+        return False
     while frame is not None:
         if frame.f_code.co_filename == GUARD.learner_file:
             return True
@@ -117,17 +123,20 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             _refuse(f"your code tried to write {_shown(path)}; code being graded may only write in its own folder")
         _refuse(f"your code tried to read {_shown(path)}, which is not part of your submission")
     elif event in _CHANGES:
-        path = _as_path(args[0]) if args else None
-        if path is not None and _inside_scratch(path):
+        paths = [_as_path(a) for a in args[: 2 if event in _TWO_PATHS else 1]]
+        if all(path is not None and _inside_scratch(path) for path in paths):
             return
         if _learner_running():
-            _refuse(f"your code tried {event}({args[0]!r}); code being graded may only change files in its scratch folder")
+            _refuse(f"your code tried {event}({args[0]!r}); code being graded may only change files in its own folder")
     elif event in _PROCESSES or event.startswith("os.exec") or event.startswith("os.spawn"):
         if _learner_running():
             _refuse(f"your code tried to start a process ({event}); graded code runs without processes")
     elif event in _NETWORK:
         if _learner_running():
             _refuse(f"your code tried to open a network connection ({event}); graded code runs without a network")
+    elif event in _OTHER:
+        if _learner_running():
+            _refuse(f"your code tried {_OTHER[event]} ({event}); graded code may not")
 
 
 def _inside_scratch(path: Path) -> bool:

@@ -91,6 +91,7 @@ def limit_memory(memory_mb: int | None) -> None:
     if memory_mb and resource is not None:
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a process killed by a limit leaves no core file behind
 
 
 def limit_cpu_for_next_check(cpu_s: float | None) -> None:

@@ -267,3 +267,29 @@ def test_a_failing_scenario_names_its_simulation_seed(monkeypatch: pytest.Monkey
     result = grade(ROOT / "solutions", ["ex02_partitioner"], in_process=True).exercises[0]
     message = next(r.message for r in result.results if r.name == "a_scenario")
     assert message == "the cluster lost a record\n(simulation seed 77: the same seed replays the same run)"
+
+
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        ("    os.rename(os.path.join(os.getcwd(), 'tmp'), '/tmp/kafkalab-moved-by-a-learner')\n", "tried os.rename("),
+        ("    import socket\n    socket.create_connection(('127.0.0.1', 9))\n", "open a network connection (socket.connect)"),
+        ("    import ctypes\n    ctypes.CDLL(None)\n", "load a C library (ctypes.dlopen)"),
+        ("    import subprocess\n    subprocess.run(['true'])\n", "start a process (subprocess.Popen)"),
+    ],
+    ids=["rename-outside", "socket", "ctypes", "subprocess"],
+)
+def test_the_sandbox_refuses_and_scores_zero_even_when_the_error_is_caught(tmp_path: Path, body: str, reason: str) -> None:
+    from kafkalab.grading.runner import Limits, Sandbox
+
+    scratch = tmp_path / "learner"
+    (scratch / "tmp").mkdir(parents=True)
+    (scratch / "ex12_leader_election.py").write_text(
+        "import os\n\n\ndef choose_leader(replicas, isr, fenced, unclean_allowed):\n    try:\n"
+        + "\n".join("    " + line for line in body.splitlines()) + "\n    except Exception:\n        pass\n    return -1\n",
+        encoding="utf-8",
+    )
+    report = grade(scratch, ["ex12_leader_election"], limits=Limits(cpu_s=10, memory_mb=2048), sandbox=Sandbox(scratch, (ROOT / "solutions",)))
+    first = report.exercises[0].results[0]
+    assert first.points == 0 and first.message.startswith("refused: your code tried") and reason in first.message, report.to_text()
+    assert not Path("/tmp/kafkalab-moved-by-a-learner").exists() and (scratch / "tmp").is_dir()
