@@ -32,7 +32,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     example = _example_class()
     submissions = example.build(tmp_path_factory.mktemp("class") / "submissions")
     out = tmp_path_factory.mktemp("graded")
-    grade_class(submissions, out, hidden=HIDDEN, limits=Limits(cpu_s=5, memory_mb=2048), jobs=2)
+    # A generous wall limit, so the CPU limit is what stops the infinite loop even on a loaded machine.
+    grade_class(submissions, out, hidden=HIDDEN, limits=Limits(cpu_s=5, memory_mb=2048, wall_s=60), jobs=2)
     return out
 
 

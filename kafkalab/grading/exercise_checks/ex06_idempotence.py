@@ -84,4 +84,32 @@ def exactly_once_over_a_lossy_network(impl: ModuleType) -> None:
             raise CheckFailed(f"{len(errors)} sends failed; the first: {errors[0]} (seed {seed})")
         cluster.network.set_default(drop_rate=0.0)
         log = [r.value for r in cluster.fetch("t", 0, 0)]
+        _explain_duplicate(cluster, log, seed)
         expect_equal(log, [f"r{i}".encode() for i in range(30)], "the partition's records after retries over a network losing 20% of messages", seed=seed)
+
+
+def _explain_duplicate(cluster: EmbeddedCluster, log: list, seed: int) -> None:
+    """If a record is in the log twice: the broken invariant and the minimal trace that shows how."""
+    first_at: dict[bytes, int] = {}
+    for offset, value in enumerate(log):
+        if value in first_at:
+            break
+        first_at[value] = offset
+    else:
+        return
+    first, again = first_at[value], offset
+    appends = [r for r in cluster.trace if r.kind == "broker.produce.append"]
+    covering = [r for r in appends if r.detail["first_offset"] <= first <= r.detail["last_offset"] or r.detail["first_offset"] <= again <= r.detail["last_offset"]]
+    start, end = covering[0].seq - 3, covering[-1].seq  # the broker records a dropped answer just before its append event
+    between = [r for r in cluster.trace if start < r.seq < end]
+    lost_answers = [r for r in between if r.kind == "net.drop" and r.detail.get("message") == "ProduceResponse"][:1]
+    refusals = [r for r in between if r.kind == "broker.produce.error"][:2]
+    new_ids = [r for r in between if r.kind in ("producer.reset_producer_id", "producer.init")][:2]
+    story = sorted(covering + lost_answers + refusals + new_ids, key=lambda r: r.seq)
+    raise CheckFailed(
+        f"broken invariant: every record once, in order — {value!r} is at offsets {first} and {again} (seed {seed})\n"
+        "what happened (the minimal trace):\n" + "\n".join(r.to_text() for r in story) + "\n"
+        "the answer to the first append was lost, so the producer sent the same batch (same producer id, epoch and sequence) "
+        "again; a broker must recognise a repeat of one of the producer's last five batches and answer with the first "
+        "append's offsets — appending it, or refusing it so the producer starts over with a new id, writes it twice"
+    )
