@@ -8,6 +8,7 @@ simulator (no answer is written down here), so a question stays true when the pa
 from __future__ import annotations
 
 from kafkalab.cluster import EmbeddedCluster
+from kafkalab.errors import KafkaError
 from kafkalab.serialization import StringDeserializer
 from kafkalab.widgets.predict import Question
 
@@ -38,9 +39,47 @@ def resume_after_crash_experiment(seed: int = 1) -> int:
     return records[0].offset
 
 
+def offset_after_retention_experiment(seed: int = 2) -> int:
+    """Chapter 01's clicks topic: 24 records two hours apart, small segments, retention.ms of two days;
+    three more days pass (retention deletes every closed segment); the offset the next record gets."""
+    hour = 3_600_000
+    cluster = EmbeddedCluster(seed=seed)
+    cluster.create_topic("clicks", partitions=1, config={"segment.bytes": 400, "retention.ms": 48 * hour})
+    for i in range(24):
+        cluster.produce("clicks", f"click-{i}")
+        cluster.advance(2 * hour)
+    cluster.advance(72 * hour)
+    return cluster.produce("clicks", "click-24").offset
+
+
+def write_with_too_few_in_sync_experiment(seed: int = 1) -> str:
+    """RF=3, min.insync.replicas=2: both followers cut off from the leader for 50 s; what an acks=all write gets."""
+    cluster = EmbeddedCluster(seed=seed, brokers=3)
+    cluster.create_topic("orders", partitions=1, replication_factor=3, config={"min.insync.replicas": 2})
+    cluster.produce("orders", "before")
+    leader = cluster.partitions_for("orders")[0]
+    for follower in (b for b in cluster.brokers if b != leader):
+        cluster.network.partition([f"broker-{follower}"], [f"broker-{leader}"])
+    cluster.advance(50_000)  # past replica.lag.time.max.ms: the ISR shrinks to the leader alone
+    try:
+        cluster.produce("orders", "after", acks=-1)
+    except KafkaError as refused:
+        return f"refused: {refused.error_name}"
+    return "acknowledged"
+
+
 QUESTIONS: dict[str, Question] = {
     question.id: question
     for question in (
+        Question(
+            id="offset-after-retention",
+            prompt="The 'clicks' partition held offsets 0–23. Retention has just deleted every old segment "
+                   "(only the active one is left). The next click is produced: which offset does it get?",
+            run=offset_after_retention_experiment,
+            choices=(0, 22, 23, 24),
+            why="Offsets are never reused: the log end offset stays at 24 whatever retention deletes, and only the log start "
+                "offset moves. A consumer that asks for a deleted offset gets OFFSET_OUT_OF_RANGE, not someone else's record.",
+        ),
         Question(
             id="key-to-partition",
             prompt="A producer sends a record with key 'customer-42' to a topic with 6 partitions. Which partition does it land in?",
@@ -57,6 +96,16 @@ QUESTIONS: dict[str, Question] = {
             choices=(0, 3, 4, 5, 6),
             why="A new owner starts at the group's committed offset, which is the next offset to read (4), not the last one "
                 "processed (3). Records 4 and 5 are processed twice: this is at-least-once delivery.",
+        ),
+        Question(
+            id="too-few-in-sync",
+            prompt="A partition has 3 replicas and min.insync.replicas=2. Both followers have been cut off from the leader "
+                   "for 50 s. A producer with acks=all writes to it. What happens?",
+            run=write_with_too_few_in_sync_experiment,
+            choices=("acknowledged", "refused: NOT_ENOUGH_REPLICAS", "refused: NOT_LEADER_OR_FOLLOWER"),
+            why="After replica.lag.time.max.ms (30 s) the leader removed both followers from the ISR. With fewer in-sync "
+                "replicas than min.insync.replicas, the leader refuses acks=all writes before appending them "
+                "(NOT_ENOUGH_REPLICAS): availability is traded for durability. acks=1 would still be accepted.",
         ),
     )
 }

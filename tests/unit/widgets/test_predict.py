@@ -42,3 +42,13 @@ def test_the_widget_locks_after_the_run() -> None:
     assert not button.disabled
     button.click()
     assert choice.disabled and button.disabled and "✓ right" in box.children[2].value
+
+
+def test_every_question_is_asked_in_a_notebook_and_answers_as_kafka_would() -> None:
+    from pathlib import Path
+
+    assert QUESTIONS["offset-after-retention"].run() == 24  # offsets are never reused
+    assert QUESTIONS["too-few-in-sync"].run() == "refused: NOT_ENOUGH_REPLICAS"
+    notebooks = "".join(p.read_text(encoding="utf-8") for p in (Path(__file__).resolve().parents[3] / "notebooks").glob("*.ipynb"))
+    for question_id in QUESTIONS:
+        assert f'QUESTIONS[\\"{question_id}\\"]' in notebooks, question_id
