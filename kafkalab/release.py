@@ -119,6 +119,18 @@ def strip_notebook(notebook: dict[str, Any], outputs: str) -> dict[str, Any]:
     return {**notebook, "cells": cells}
 
 
+def student_readme(text: str) -> str:
+    """The README with the edition note on top, without the instructors' section and the rows for folders left out."""
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("## "):
+            skipping = line.strip() == "## For instructors"
+        if skipping or line.startswith(("| `solutions/`", "| `instructor/`")):
+            continue
+        kept.append(line)
+    return EDITION_NOTE + "".join(kept)
+
+
 def _notebook_text(notebook: dict[str, Any]) -> str:
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"  # nbformat's own layout
 
@@ -161,7 +173,7 @@ def release_student_edition(out: Path, outputs: str = "keep", archive: Path | No
         if name.endswith(".ipynb"):
             data = _notebook_text(strip_notebook(json.loads(data), outputs)).encode("utf-8")
         elif name == "README.md":
-            data = EDITION_NOTE.encode("utf-8") + data
+            data = student_readme(data.decode("utf-8")).encode("utf-8")
         contents[name] = data
     contents["tests/test_my_exercises.py"] = PUBLIC_TESTS.encode("utf-8")
 

@@ -33,6 +33,9 @@ def test_the_edition_leaves_out_solutions_hidden_checks_and_instructor_files(edi
         assert not (edition / left_out.rstrip("/")).exists(), left_out
     on_disk = {p.relative_to(edition).as_posix() for p in edition.rglob("*") if p.is_file()}
     assert on_disk == paths | {MANIFEST}
+    readme = (edition / "README.md").read_text(encoding="utf-8")
+    assert readme.startswith("> **Student edition.**") and "## For instructors" not in readme and "| `solutions/`" not in readme
+    assert "## Exercises and grading" in readme
     hidden = {e["id"]: (e["hidden_checks"], e["hidden_points"]) for e in manifest["exercises"]}
     assert hidden["ex02_partitioner"] == (2, 4) and hidden["ex01_partition_log"] == (0, 0)
     assert "def murmur2" not in json.dumps(manifest)  # counts, never the hidden checks themselves
