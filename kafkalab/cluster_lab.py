@@ -38,6 +38,33 @@ def replica_table(cluster: EmbeddedCluster, topic: str, partition: int = 0) -> l
     return rows
 
 
+def replication_events(cluster: EmbeddedCluster, topic: str) -> list[str]:
+    """The events that decide what a partition keeps, in time order: crashes and restarts, fencings and
+    the leaders they elect, ISR changes, truncations. A minimal trace for a learner's feedback."""
+    lines = []
+    for entry in cluster.trace:
+        t = entry.time_ms / 1000
+        if entry.kind == "controller.fence":
+            elections = ", ".join(e for e in entry.detail["elections"] if e.startswith(topic)) or "none"
+            lines.append(f"{t:7.1f} s  controller fences broker {entry.detail['broker']} (new leader: {elections})")
+        elif entry.kind == "controller.alter_partition" and entry.detail["topic"] == topic:
+            lines.append(f"{t:7.1f} s  ISR becomes {entry.detail['isr']}")
+        elif entry.kind == "broker.replica.truncated" and entry.detail["topic"] == topic:
+            lines.append(f"{t:7.1f} s  broker {entry.node.split('-')[1]} truncates {entry.detail['removed']} "
+                         f"record(s) to offset {entry.detail['to']}: {entry.detail['why']}")
+        elif entry.kind in ("node.crash", "node.restart", "node.wipe") and entry.node and entry.node.startswith("broker-"):
+            verb = {"node.crash": "crashes", "node.restart": "restarts", "node.wipe": "loses its disk"}[entry.kind]
+            lines.append(f"{t:7.1f} s  broker {entry.node.split('-')[1]} {verb}")
+    return lines
+
+
+def replica_story(cluster: EmbeddedCluster, topic: str, partition: int = 0, last: int = 10) -> str:
+    """The replicas now (role, ISR, log end offset, high watermark) and the last events that led here."""
+    events = replication_events(cluster, topic)[-last:]
+    return (f"the replicas of {topic}-{partition} at {cluster.now_ms / 1000:.1f} s:\n{format_table(replica_table(cluster, topic, partition))}\n"
+            "the events that led here:\n" + ("\n".join(events) if events else "(none)"))
+
+
 def replica_logs_picture(cluster: EmbeddedCluster, topic: str, acknowledged: list[bytes], partition: int = 0) -> str:
     """Which replica holds which acknowledged record, as a grid: the picture of a loss.
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from kafkalab.cluster import EmbeddedCluster
+from kafkalab.cluster_lab import replication_events
 from kafkalab.errors import KafkaError
 
 
@@ -161,19 +162,5 @@ def durability_table(all_settings: Iterable[Settings], seeds: Iterable[int], max
 def loss_story(result: DurabilityResult) -> list[str]:
     """How a run lost (or kept) its acknowledged records, in a dozen lines: the faults, elections,
     ISR changes and truncations, in time order — the minimal trace the chapter shows."""
-    lines = []
-    for entry in result.cluster.trace:
-        t = entry.time_ms / 1000
-        if entry.kind == "controller.fence":
-            elections = ", ".join(e for e in entry.detail["elections"] if e.startswith("ledger")) or "none"
-            lines.append((entry.time_ms, f"{t:7.1f} s  controller fences broker {entry.detail['broker']} (new leader: {elections})"))
-        elif entry.kind == "controller.alter_partition" and entry.detail["topic"] == "ledger":
-            lines.append((entry.time_ms, f"{t:7.1f} s  ISR becomes {entry.detail['isr']}"))
-        elif entry.kind == "broker.replica.truncated" and entry.detail["topic"] == "ledger":
-            lines.append((entry.time_ms, f"{t:7.1f} s  broker {entry.node.split('-')[1]} truncates {entry.detail['removed']} "
-                                         f"record(s) to offset {entry.detail['to']}: {entry.detail['why']}"))
-        elif entry.kind in ("node.crash", "node.restart", "node.wipe") and entry.node and entry.node.startswith("broker-"):
-            verb = {"node.crash": "crashes", "node.restart": "restarts", "node.wipe": "loses its disk"}[entry.kind]
-            lines.append((entry.time_ms, f"{t:7.1f} s  broker {entry.node.split('-')[1]} {verb}"))
     lost = ", ".join(v.decode() for v in result.acknowledged_lost[:5]) or "nothing"
-    return [text for _, text in sorted(lines, key=lambda item: item[0])] + [f"acknowledged but lost: {lost}"]
+    return replication_events(result.cluster, "ledger") + [f"acknowledged but lost: {lost}"]

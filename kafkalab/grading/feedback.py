@@ -9,7 +9,8 @@ shows its type, message and the traceback lines from the learner's file only.
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable, Iterable, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 _NOTHING: Any = object()
@@ -52,6 +53,16 @@ def expect_raises(action: Callable[[], Any], error: type[Exception], what: str) 
     except Exception as other:  # noqa: BLE001 - the learner's code may raise anything
         raise CheckFailed(f"{what}: expected {name} ({error.__name__}), got {type(other).__name__}: {other}") from None
     raise CheckFailed(f"{what}: expected {name} ({error.__name__}), but nothing was raised")
+
+
+@contextmanager
+def explained_by(story: Callable[[], str]) -> Iterator[None]:
+    """Add ``story()`` to a check failure raised inside: the state of the system when it failed (the
+    replicas, the events that led there), so a scenario's feedback is a picture, not just two values."""
+    try:
+        yield
+    except CheckFailed as failed:
+        raise CheckFailed(f"{failed}\n{story()}") from None
 
 
 def first_failure(inputs: Iterable[T], test: Callable[[T], None]) -> None:

@@ -34,3 +34,19 @@ def test_a_loss_is_pictured_replica_by_replica_with_its_story() -> None:
     assert picture.splitlines()[-2].index("^") == rows[0].index(rows[0].split()[-1]) + column
     assert "acknowledged, then on no replica: entry-20" in picture
     assert any("truncates 1 record(s)" in line for line in loss_story(run))
+
+
+def test_a_failed_election_check_shows_the_replicas_and_the_events(tmp_path) -> None:
+    from pathlib import Path
+
+    from kafkalab.grading import grade
+
+    root = Path(__file__).resolve().parents[2]
+    source = (root / "solutions" / "ex12_leader_election.py").read_text(encoding="utf-8")
+    (tmp_path / "ex12_leader_election.py").write_text(
+        source.replace("if replica in isr and replica not in fenced:", "if replica not in fenced:"), encoding="utf-8")
+    result = grade(tmp_path, ["ex12_leader_election"]).exercises[0]
+    message = next(r.message for r in result.results if r.name == "failovers_with_your_election_keep_acknowledged_records")
+    assert message.startswith("leader once only an out-of-sync replica is alive (unclean election off): expected -1, got 1 (seed 4)")
+    assert "the replicas of orders-0 at" in message and "broker  role    in ISR  log end offset" in message
+    assert "controller fences broker 0 (new leader: orders-0->1)" in message  # the election that should not have happened

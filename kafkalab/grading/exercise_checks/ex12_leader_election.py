@@ -10,8 +10,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from kafkalab.cluster import EmbeddedCluster
+from kafkalab.cluster_lab import replica_story
 from kafkalab.grading.checks import check
-from kafkalab.grading.feedback import CheckFailed, expect_equal
+from kafkalab.grading.feedback import CheckFailed, expect_equal, explained_by
 
 EXERCISE = "ex12_leader_election"
 
@@ -62,11 +63,13 @@ def failovers_with_your_election_keep_acknowledged_records(impl: ModuleType) -> 
         cluster.advance(12_000)
         new = cluster.partitions_for("orders")[0]
         if new in (-1, old):
-            raise CheckFailed(f"after broker {old} (the leader) died, the leader is {new}; an in-sync replica should lead (seed {seed})")
+            raise CheckFailed(f"after broker {old} (the leader) died, the leader is {new}; an in-sync replica should lead (seed {seed})\n"
+                              + replica_story(cluster, "orders"))
         cluster.restart_broker(old)
         cluster.advance(20_000)
     values = [r.value for r in cluster.fetch("orders", 0, 0)]
-    expect_equal(values, written, "what the partition holds after two failovers", seed=seed)
+    with explained_by(lambda: replica_story(cluster, "orders")):
+        expect_equal(values, written, "what the partition holds after two failovers", seed=seed)
     stale = EmbeddedCluster(seed=seed, brokers=2, choose_leader=impl.choose_leader)
     stale.create_topic("orders", partitions=1, replication_factor=2, config={"min.insync.replicas": 1})
     stale.produce("orders", "both")
@@ -77,4 +80,5 @@ def failovers_with_your_election_keep_acknowledged_records(impl: ModuleType) -> 
     stale.crash_broker(leader)
     stale.restart_broker(1 - leader)
     stale.advance(15_000)
-    expect_equal(stale.partitions_for("orders")[0], -1, "leader once only an out-of-sync replica is alive (unclean election off)", seed=seed)
+    with explained_by(lambda: replica_story(stale, "orders")):
+        expect_equal(stale.partitions_for("orders")[0], -1, "leader once only an out-of-sync replica is alive (unclean election off)", seed=seed)

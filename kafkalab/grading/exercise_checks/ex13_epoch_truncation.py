@@ -9,9 +9,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from kafkalab.cluster import EmbeddedCluster
-from kafkalab.cluster_lab import kip101_scenario
+from kafkalab.cluster_lab import kip101_scenario, replica_story
 from kafkalab.grading.checks import check
-from kafkalab.grading.feedback import expect_equal, first_failure
+from kafkalab.grading.feedback import expect_equal, explained_by, first_failure
 
 EXERCISE = "ex13_epoch_truncation"
 CACHE = [(0, 0), (1, 5), (3, 9)]  # epoch 0 from offset 0, epoch 1 from 5, epoch 3 from 9 (epoch 2 never wrote)
@@ -70,5 +70,6 @@ def a_diverged_follower_drops_what_the_new_leader_lacks(impl: ModuleType) -> Non
         cluster.restart_broker(leader)
         cluster.advance(5_000)
         logs = {b: [r.value for r in cluster.brokers[b].broker.logs[("orders", 0)].read(0)] for b in (0, 1)}
-    expect_equal(logs[leader], logs[follower], "the old leader's log compared with the new leader's", seed=seed)
-    expect_equal(logs[follower], [b"shared", b"new-leader"], "the new leader's log", seed=seed)
+    with explained_by(lambda: replica_story(cluster, "orders")):
+        expect_equal(logs[leader], logs[follower], "the old leader's log compared with the new leader's", seed=seed)
+        expect_equal(logs[follower], [b"shared", b"new-leader"], "the new leader's log", seed=seed)
