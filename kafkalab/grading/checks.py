@@ -48,6 +48,7 @@ class HiddenChecksError(Exception):
 _REGISTRY: dict[str, list[Check]] = {}
 _HIDDEN: dict[Path, dict[str, list[Check]]] = {}
 _loading_hidden_into: dict[str, list[Check]] | None = None
+_hidden_module_prefix = "kafkalab_hidden_checks_"  # the names hidden-check files are imported under
 
 
 def check(exercise: str, points: int, timeout_s: float = 10.0) -> Callable[[CheckFunction], CheckFunction]:
@@ -55,8 +56,9 @@ def check(exercise: str, points: int, timeout_s: float = 10.0) -> Callable[[Chec
 
     def register(function: CheckFunction) -> CheckFunction:
         doc = (function.__doc__ or function.__name__).strip().splitlines()[0]
-        hidden = _loading_hidden_into is not None
-        registry = _loading_hidden_into if _loading_hidden_into is not None else _REGISTRY
+        # Hidden only if defined in a hidden-checks file: one may import helpers from a public check module.
+        hidden = _loading_hidden_into is not None and function.__module__.startswith(_hidden_module_prefix)
+        registry = _loading_hidden_into if hidden and _loading_hidden_into is not None else _REGISTRY
         registry.setdefault(exercise, []).append(Check(exercise, function.__name__, points, timeout_s, function, doc, hidden))
         return function
 
@@ -79,7 +81,7 @@ def load_hidden_checks(folder: str | Path) -> dict[str, list[Check]]:
         for number, path in enumerate(sorted(where.glob("*.py"))):
             if path.name.startswith("_"):
                 continue
-            name = f"kafkalab_hidden_checks_{number}_{path.stem}"
+            name = f"{_hidden_module_prefix}{number}_{path.stem}"
             spec = importlib.util.spec_from_file_location(name, path)
             if spec is None or spec.loader is None:
                 raise HiddenChecksError(f"cannot load hidden checks from {path}")

@@ -124,3 +124,16 @@ def test_the_gradescope_autograder_grades_one_upload_into_results_json(tmp_path:
     assert by_name["ex02_partitioner: murmur2 agrees with Kafka on long random keys (up to 4 KiB) (hidden)"]["score"] == 0
     assert results["score"] == 12 and results["extra_data"]["max_score"] == 26  # ex02 10 + 2 hidden; ex13 not handed in
     assert "not handed in: no ex13_epoch_truncation.py" in json.dumps(results)
+
+
+def test_solutions_score_100_and_stubs_0_with_the_hidden_checks_too() -> None:
+    from kafkalab.grading import grade
+    from kafkalab.grading.checks import load_hidden_checks
+
+    hidden = load_hidden_checks(HIDDEN)
+    assert len(hidden) >= 8 and all(c.hidden for checks in hidden.values() for c in checks)
+    solutions = grade(ROOT / "solutions", hidden=HIDDEN)
+    assert solutions.points == solutions.max_points and solutions.hidden_counts[0] == sum(len(c) for c in hidden.values())
+    stubs = grade(ROOT / "exercises", hidden=HIDDEN)
+    assert stubs.points == 0
+    assert all("not implemented yet" in r.message for e in stubs.exercises for r in e.results if r.hidden)

@@ -37,7 +37,7 @@ def test_the_edition_leaves_out_solutions_hidden_checks_and_instructor_files(edi
     assert readme.startswith("> **Student edition.**") and "## For instructors" not in readme and "| `solutions/`" not in readme
     assert "## Exercises and grading" in readme
     hidden = {e["id"]: (e["hidden_checks"], e["hidden_points"]) for e in manifest["exercises"]}
-    assert hidden["ex02_partitioner"] == (2, 4) and hidden["ex01_partition_log"] == (0, 0)
+    assert hidden["ex02_partitioner"] == (2, 4) and hidden["ex05_accumulator"] == (0, 0)
     assert "def murmur2" not in json.dumps(manifest)  # counts, never the hidden checks themselves
 
 
