@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kafkalab.cluster import EmbeddedCluster
 from kafkalab.errors import KafkaError
+from kafkalab.producer.experiments import batching_experiment
 from kafkalab.serialization import StringDeserializer
 from kafkalab.widgets.predict import Question
 
@@ -68,6 +69,11 @@ def write_with_too_few_in_sync_experiment(seed: int = 1) -> str:
     return "acknowledged"
 
 
+def requests_for_twenty_records_experiment(linger_ms: int = 5) -> int:
+    """20 small null-key records to a one-partition topic, one per millisecond: how many ProduceRequests."""
+    return batching_experiment(linger_ms=linger_ms, batch_size=16384, records=20, every_ms=1, partitions=1).requests
+
+
 QUESTIONS: dict[str, Question] = {
     question.id: question
     for question in (
@@ -87,6 +93,16 @@ QUESTIONS: dict[str, Question] = {
             choices=tuple(range(6)),
             why="Kafka's default partitioner computes toPositive(murmur2(key bytes)) % 6 — the same partition on every run, "
                 "every producer and every client that uses murmur2. (The course notes' abs(murmur2) % (n-1) would never pick partition 5.)",
+        ),
+        Question(
+            id="linger-requests",
+            prompt="A producer with linger.ms=5 (Kafka 4.0's default) and batch.size=16384 sends 20 small records to a "
+                   "one-partition topic, one every millisecond. How many ProduceRequests does it send?",
+            run=requests_for_twenty_records_experiment,
+            choices=(1, 4, 17, 20),
+            why="A batch is sent when it is full or has waited linger.ms. 20 records of 200 bytes never fill 16 KiB, so each batch "
+                "leaves 5 ms after its first record: 4 requests (the first batch also waited for metadata). With linger.ms=0 it "
+                "is 17 (a request for almost every record while the previous one is in flight); with linger.ms=20, one.",
         ),
         Question(
             id="resume-after-crash",

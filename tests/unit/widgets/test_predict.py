@@ -49,6 +49,8 @@ def test_every_question_is_asked_in_a_notebook_and_answers_as_kafka_would() -> N
 
     assert QUESTIONS["offset-after-retention"].run() == 24  # offsets are never reused
     assert QUESTIONS["too-few-in-sync"].run() == "refused: NOT_ENOUGH_REPLICAS"
+    assert QUESTIONS["linger-requests"].run() == 4
+    assert QUESTIONS["linger-requests"].run.__defaults__ == (5,)  # the 4.0 default, as the question says
     notebooks = "".join(p.read_text(encoding="utf-8") for p in (Path(__file__).resolve().parents[3] / "notebooks").glob("*.ipynb"))
     for question_id in QUESTIONS:
         assert f'QUESTIONS[\\"{question_id}\\"]' in notebooks, question_id
