@@ -226,10 +226,15 @@ def gradebook_csv(results: list[LearnerResult], ids: list[str]) -> str:
         by_id = {e.exercise: e for e in result.report.exercises}
         hidden_points = sum(r.points for e in result.report.exercises for r in e.results if r.hidden)
         writer.writerow([
-            result.learner, *(by_id[i].points for i in ids), result.report.points, result.report.max_points,
-            f"{result.report.percent:.1f}", hidden_points, result.problem,
+            _cell(result.learner), *(by_id[i].points for i in ids), result.report.points, result.report.max_points,
+            f"{result.report.percent:.1f}", hidden_points, _cell(result.problem),
         ])
     return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A spreadsheet shows text, never runs it: a leading =, +, - or @ would make a file name a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def summary_text(results: list[LearnerResult], ids: list[str]) -> str:

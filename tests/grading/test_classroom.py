@@ -137,3 +137,11 @@ def test_solutions_score_100_and_stubs_0_with_the_hidden_checks_too() -> None:
     stubs = grade(ROOT / "exercises", hidden=HIDDEN)
     assert stubs.points == 0
     assert all("not implemented yet" in r.message for e in stubs.exercises for r in e.results if r.hidden)
+
+
+def test_gradebook_cells_are_never_spreadsheet_formulas() -> None:
+    from kafkalab.grading.classroom import LearnerResult, gradebook_csv
+    from kafkalab.grading.report import Report
+
+    rows = gradebook_csv([LearnerResult("=HYPERLINK(\"x\")", Report("x")), LearnerResult("ann", Report("ann"))], []).splitlines()
+    assert rows[1].startswith("\"'=HYPERLINK(\"\"x\"\")\"") and rows[2].startswith("ann,")
