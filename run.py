@@ -3,7 +3,8 @@
 
     python3 run.py course   # set up (first time), then open JupyterLab on the first notebook
     python3 run.py test     # set up (first time), then run every test (unit, scenario, graders,
-                            # notebooks under nbval, the headless-browser check)
+                            # notebooks under nbval, the headless-browser checks, the browser edition)
+    python3 run.py lite     # build the zero-install edition (JupyterLite + Pyodide) into build/lite/
 
 Set-up: a virtual environment in .venv, uv from PyPI to install into it (pip if uv cannot be had),
 kafkalab itself (editable) with its extras. Re-runs skip the install while pyproject.toml is
@@ -66,7 +67,10 @@ def ensure_environment(extra: str) -> Path:
         say("uv is not available; using pip (slower)")
         run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", target])
     stamp.write_text(wanted)
-    if extra == "test":  # the test extra includes the course extra
+    if extra == "test":  # the test extra includes the course and lite extras
+        for included in ("course", "lite"):
+            (VENV / f".kafkalab-installed-{included}").write_text(hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + included.encode()).hexdigest())
+    if extra == "lite":
         (VENV / ".kafkalab-installed-course").write_text(hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + b"course").hexdigest())
     return python
 
@@ -122,7 +126,12 @@ def test(args: list[str]) -> int:
     return code
 
 
-COMMANDS = {"course": course, "test": test}
+def lite(args: list[str]) -> int:
+    python = ensure_environment("lite")
+    return subprocess.call([str(python), str(ROOT / "lite" / "build.py"), *args], cwd=ROOT)
+
+
+COMMANDS = {"course": course, "test": test, "lite": lite}
 
 
 def main(argv: list[str]) -> int:
