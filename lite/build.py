@@ -113,7 +113,8 @@ def lock_entry(wheel: Path, name: str, version: str, imports: list[str], depends
     }
 
 
-def build(output: Path, cache: Path) -> dict:
+def build(output: Path, cache: Path, extra_files: dict[str, Path] | None = None) -> dict:
+    """Build the site into ``output``; ``extra_files`` adds folders beside notebooks/ (the tests' own notebooks)."""
     started = time.monotonic()
     cache.mkdir(parents=True, exist_ok=True)
     pyodide = fetch_pyodide(cache)
@@ -177,6 +178,8 @@ def build(output: Path, cache: Path) -> dict:
     (site_src / "jupyter-lite.json").write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
     for folder in CONTENTS:  # the repository's layout, so a notebook finds ../exercises as on the desktop
         shutil.copytree(ROOT / folder, site_src / "files" / folder, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+    for name, folder in (extra_files or {}).items():
+        shutil.copytree(folder, site_src / "files" / name)
 
     say("running jupyter lite build")
     shutil.rmtree(output, ignore_errors=True)

@@ -139,6 +139,30 @@ def error_outputs(state: dict) -> list[str]:
     return problems
 
 
+def assert_ran_cleanly_with_live_widgets(page, state: dict) -> None:
+    """No error outputs (raises-exception cells excepted), widgets rendered, and the first slider changes an output."""
+    assert not error_outputs(state), error_outputs(state)
+    has_widgets = any(
+        "application/vnd.jupyter.widget-view+json" in output.get("data", {})
+        for cell in state["cells"] if cell["cell_type"] == "code" for output in cell.get("outputs", [])
+    )
+    assert "Error displaying widget" not in page.inner_text(".jp-Notebook")
+    if has_widgets:
+        page.wait_for_function("() => !document.querySelector('.jp-Notebook').innerText.includes('Loading widget...')", timeout=60_000)
+        assert page.locator(".jp-OutputArea .jupyter-widgets").count() > 0, "widgets did not render"
+        handle = page.locator(".jp-OutputArea .widget-slider .noUi-handle").first
+        if handle.count():
+            before = page.evaluate(WIDGET_TEXT_JS)
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            for _ in range(3):
+                page.keyboard.press("ArrowRight")
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and page.evaluate(WIDGET_TEXT_JS) == before:
+                time.sleep(0.3)
+            assert page.evaluate(WIDGET_TEXT_JS) != before, "moving the first slider changed no widget output"
+
+
 def run_notebook_in_browser(base: str, token: str, browser, relative_path: str, screenshots: Path) -> None:
     """Open one notebook, Run All, and assert: no errors, widgets rendered, the first slider is live."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -148,26 +172,7 @@ def run_notebook_in_browser(base: str, token: str, browser, relative_path: str, 
         page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=90_000)
         page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         state = wait_for_run_all(page)
-        assert not error_outputs(state), error_outputs(state)
-        has_widgets = any(
-            "application/vnd.jupyter.widget-view+json" in output.get("data", {})
-            for cell in state["cells"] if cell["cell_type"] == "code" for output in cell.get("outputs", [])
-        )
-        assert "Error displaying widget" not in page.inner_text(".jp-Notebook")
-        if has_widgets:
-            page.wait_for_function("() => !document.querySelector('.jp-Notebook').innerText.includes('Loading widget...')", timeout=60_000)
-            assert page.locator(".jp-OutputArea .jupyter-widgets").count() > 0, "widgets did not render"
-            handle = page.locator(".jp-OutputArea .widget-slider .noUi-handle").first
-            if handle.count():
-                before = page.evaluate(WIDGET_TEXT_JS)
-                handle.scroll_into_view_if_needed()
-                handle.focus()
-                for _ in range(3):
-                    page.keyboard.press("ArrowRight")
-                deadline = time.monotonic() + 20
-                while time.monotonic() < deadline and page.evaluate(WIDGET_TEXT_JS) == before:
-                    time.sleep(0.3)
-                assert page.evaluate(WIDGET_TEXT_JS) != before, "moving the first slider changed no widget output"
+        assert_ran_cleanly_with_live_widgets(page, state)
     except BaseException:
         shot = screenshots / (Path(relative_path).stem + ".png")
         page.screenshot(path=str(shot), full_page=True)

@@ -1,0 +1,162 @@
+"""The zero-install edition in a real browser: build the JupyterLite site, serve it on loopback, run
+every notebook in Pyodide in headless Chromium, and check that nothing left the loopback origin.
+
+For every notebook: open it, Run All, wait for every code cell, then the desktop test's checks (no
+error output except cells tagged ``raises-exception``, widgets rendered, the first slider live).
+JupyterLite's kernel stops a Run All at any error, even in a ``raises-exception`` cell (the desktop
+kernel honours ``stop_on_error``), so the test continues with "run all below" after such a cell,
+as a learner would. Chromium gets a dead proxy and a resolver that knows only 127.0.0.1, and every
+request the page or its workers make is routed: anything not on the site's origin is aborted and
+recorded, and the test fails if there was any. Skips — with the reason — when Chromium or
+Playwright is missing; the site's build needs the npm registry and PyPI (cached in build/lite-cache).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from test_notebooks_in_browser import CHROMIUM_FLAGS, STATE_JS, assert_ran_cleanly_with_live_widgets, chromium_path, free_port, wait_for_run_all
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+OFFLINE_FLAGS = ["--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+pytestmark = pytest.mark.browser
+
+
+def _lite_build():
+    spec = importlib.util.spec_from_file_location("kafkalab_lite_build", ROOT / "lite" / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+# The harness must be able to fail: notebooks that only the test's copy of the site holds.
+HARNESS_CASES = {
+    "a-cell-raises": (["import ipywidgets as w\nw.IntSlider()", "1/0"], "ZeroDivisionError"),
+    "phones-home": (["from js import fetch\ntry:\n    await fetch('https://example.com/')\nexcept Exception as refused:\n    print('refused')"],
+                    "requests left the site's origin"),
+}
+
+
+def _write_harness_notebooks(folder: Path) -> None:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    for case, (sources, _) in HARNESS_CASES.items():
+        notebook = new_notebook(cells=[new_code_cell(source) for source in sources])
+        notebook.metadata["kernelspec"] = {"name": "python", "display_name": "Python (Pyodide)", "language": "python"}
+        nbformat.write(notebook, folder / f"{case}.ipynb")
+
+
+@pytest.fixture(scope="module")
+def lite_site(tmp_path_factory: pytest.TempPathFactory):
+    if chromium_path() is None:
+        pytest.skip("no Chromium on this machine (python3 run.py test installs Debian's chromium when run as root)")
+    pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    pytest.importorskip("jupyterlite_core", reason="jupyterlite-core is not installed (the test extra has it)")
+    output = tmp_path_factory.mktemp("lite") / "site"
+    harness = tmp_path_factory.mktemp("harness")
+    _write_harness_notebooks(harness)
+    _lite_build().build(output, ROOT / "build" / "lite-cache", extra_files={"harness": harness})
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(_Quiet, directory=str(output)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def offline_browser(lite_site):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS + OFFLINE_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def run_all_continuing_past_demonstrated_errors(page, timeout_s: float = 900) -> dict:
+    """Run All; after a ``raises-exception`` cell stops it, run all below the next cell; the final state."""
+    deadline = time.monotonic() + timeout_s
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    while True:
+        try:
+            return wait_for_run_all(page, timeout_s=20)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+        state = page.evaluate(STATE_JS)
+        if state is None or state["running"] or state["kernel"] != "idle":
+            continue
+        code = [i for i, cell in enumerate(state["cells"]) if cell["cell_type"] == "code"]
+        waiting = [i for i in code if not state["cells"][i].get("execution_count")]
+        if not waiting:
+            continue
+        before = [i for i in code if i < waiting[0]]
+        stopped_at = state["cells"][before[-1]] if before else None
+        if stopped_at is None or "raises-exception" not in stopped_at.get("metadata", {}).get("tags", []):
+            return state  # stopped by a real error: the caller's checks report it
+        page.evaluate(f"""() => {{
+            const notebook = window.jupyterapp.shell.currentWidget.content;
+            notebook.activeCellIndex = {waiting[0]};
+            return window.jupyterapp.commands.execute('notebook:run-all-below');
+        }}""")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs_in_pyodide_without_leaving_the_origin(lite_site, offline_browser, notebook: Path, tmp_path: Path) -> None:
+    run_in_lite(lite_site, offline_browser, f"notebooks/{notebook.name}", tmp_path)
+
+
+@pytest.mark.parametrize("case", sorted(HARNESS_CASES))
+def test_the_harness_fails_a_broken_or_leaking_notebook(lite_site, offline_browser, case: str, tmp_path: Path) -> None:
+    with pytest.raises(AssertionError, match=HARNESS_CASES[case][1]):
+        run_in_lite(lite_site, offline_browser, f"harness/{case}.ipynb", tmp_path)
+
+
+def run_in_lite(lite_site: str, offline_browser, path: str, tmp_path: Path) -> None:
+    """Open ``path`` in the site, run it all, and assert the checks (see the module's note)."""
+    context = offline_browser.new_context(viewport={"width": 1400, "height": 1000})
+    outside: list[str] = []
+
+    def route(request_route) -> None:
+        url = request_route.request.url
+        if url.startswith(lite_site + "/") or url.startswith(("data:", "blob:")):
+            request_route.continue_()
+        else:
+            outside.append(url)
+            request_route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    try:
+        page.goto(f"{lite_site}/lab/index.html?path={path}", timeout=60_000)
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.sessionContext"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext.session"
+                               " && window.jupyterapp.shell.currentWidget.sessionContext.session.kernel", timeout=120_000)
+        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=180_000)
+        state = run_all_continuing_past_demonstrated_errors(page)
+        unexecuted = [i for i, c in enumerate(state["cells"]) if c["cell_type"] == "code" and not c.get("execution_count")]
+        assert_ran_cleanly_with_live_widgets(page, state)
+        assert not unexecuted, f"cells {unexecuted[:5]} never ran"
+        assert not outside, f"requests left the site's origin: {outside[:5]}"
+    except BaseException:
+        shot = tmp_path / f"lite-{Path(path).stem}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot: {shot}")
+        raise
+    finally:
+        context.close()
