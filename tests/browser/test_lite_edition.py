@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
+import json
 import threading
 import time
 from pathlib import Path
@@ -153,6 +154,10 @@ def run_in_lite(lite_site: str, offline_browser, path: str, tmp_path: Path) -> N
         assert_ran_cleanly_with_live_widgets(page, state)
         assert not unexecuted, f"cells {unexecuted[:5]} never ran"
         assert not outside, f"requests left the site's origin: {outside[:5]}"
+        if any("check_my_work(" in "".join(c["source"]) for c in state["cells"] if c["cell_type"] == "code"):
+            # the learner's exercise files were graded inside the page (untouched stubs: 0 points, said so)
+            shown = json.dumps([c.get("outputs", []) for c in state["cells"] if c["cell_type"] == "code"])
+            assert "public total: 0/10" in shown or "0/10 points" in shown, "a check-my-work cell showed no report"
     except BaseException:
         shot = tmp_path / f"lite-{Path(path).stem}.png"
         page.screenshot(path=str(shot), full_page=True)
