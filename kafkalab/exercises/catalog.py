@@ -214,6 +214,32 @@ EXERCISES += (
         ),
         points=10,
     ),
+    Exercise(
+        id="ex14_raft_vote",
+        title="Raft votes in KRaft: one per epoch, for an up-to-date log",
+        notebook="notebooks/07-kraft-the-controller-quorum.ipynb",
+        module="kafkalab.raft.rules",
+        symbols=("is_log_up_to_date", "can_grant_vote"),
+        summary=(
+            "Write is_log_up_to_date (epoch first, then offset) and can_grant_vote(voter, request): one vote per "
+            "epoch (the same candidate may ask again), only for a log at least as up to date, never while a "
+            "leader of the epoch is known; a pre-vote (KIP-996) promises nothing."
+        ),
+        points=10,
+    ),
+    Exercise(
+        id="ex15_raft_commit",
+        title="The KRaft leader's high watermark (and Raft's Figure 8)",
+        notebook="notebooks/07-kraft-the-controller-quorum.ipynb",
+        module="kafkalab.raft.rules",
+        symbols=("leader_high_watermark",),
+        summary=(
+            "Write leader_high_watermark(voter_end_offsets, epoch_start_offset, high_watermark): the largest end "
+            "offset a majority of voters have reached, only once it is past the start of the leader's epoch, "
+            "never backwards."
+        ),
+        points=10,
+    ),
 )
 
 EXERCISES_BY_ID = {exercise.id: exercise for exercise in EXERCISES}
