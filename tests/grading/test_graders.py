@@ -95,6 +95,18 @@ WRONG = [
     # The start of the epoch instead of its end.
     ("ex13_epoch_truncation", "return epoch_cache[index - 1][0], epoch_cache[index][1]",
      "return epoch_cache[index - 1][0], epoch_cache[index - 1][1]", "epoch_end_offset", "expected (0, 5), got (0, 0)"),
+    # Voting twice in an epoch: two candidates each get the voter between them, two leaders of epoch 1.
+    ("ex14_raft_vote", "        return voter.voted_id == request.candidate_id  # one vote per epoch",
+     "        return up_to_date  # one vote per epoch", "single leader per epoch", "two leaders in epoch 1"),
+    # Comparing offsets only: a longer log from an older epoch wins the vote.
+    ("ex14_raft_vote", "return (candidate_last_epoch, candidate_end_offset) >= (voter_last_epoch, voter_end_offset)",
+     "return candidate_end_offset >= voter_end_offset", "is_log_up_to_date", "expected False, got True"),
+    # Figure 8: committing by counting replicas of an entry from an earlier epoch.
+    ("ex15_raft_commit", "if majority_offset > epoch_start_offset and majority_offset > high_watermark:",
+     "if majority_offset > high_watermark:", "Figure 8", "committed as 'a'"),
+    # The smallest end offset instead of the majority's: safe, but one voter down stops every commit.
+    ("ex15_raft_commit", "majority_offset = offsets[len(offsets) // 2]", "majority_offset = offsets[-1]",
+     "one voter down", "never committed"),
 ]
 
 
