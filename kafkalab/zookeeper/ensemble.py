@@ -233,19 +233,23 @@ class ZooKeeperClient(Node):
     def set_data(self, path: str, data: bytes, callback: Callback, version: int = -1) -> None:
         self._request(("set_data", path, bytes(data), version), callback)
 
+    @staticmethod
+    def _add_watcher(table: dict[str, list[Callable[[WatchedEvent], None]]], path: str,
+                     watcher: Callable[[WatchedEvent], None] | None) -> None:
+        """ZKWatchManager keeps a set per path: the same watcher registered twice fires once."""
+        if watcher is not None and watcher not in table.setdefault(path, []):
+            table[path].append(watcher)
+
     def get_data(self, path: str, callback: Callback, watcher: Callable[[WatchedEvent], None] | None = None) -> None:
-        if watcher is not None:
-            self.data_watchers.setdefault(path, []).append(watcher)
+        self._add_watcher(self.data_watchers, path, watcher)
         self._request(("get_data", path, watcher is not None), callback)
 
     def exists(self, path: str, callback: Callback, watcher: Callable[[WatchedEvent], None] | None = None) -> None:
-        if watcher is not None:
-            self.data_watchers.setdefault(path, []).append(watcher)
+        self._add_watcher(self.data_watchers, path, watcher)
         self._request(("exists", path, watcher is not None), callback)
 
     def get_children(self, path: str, callback: Callback, watcher: Callable[[WatchedEvent], None] | None = None) -> None:
-        if watcher is not None:
-            self.child_watchers.setdefault(path, []).append(watcher)
+        self._add_watcher(self.child_watchers, path, watcher)
         self._request(("get_children", path, watcher is not None), callback)
 
     def multi(self, ops: list[tuple[Any, ...]], callback: Callback) -> None:

@@ -614,7 +614,7 @@ class ZooKeeperServer:
         self.awaiting_sync = True
         self.finalize_at = None
         self.leader_last_heard = now_ms
-        self.next_tick = now_ms + self.tick_ms
+        self.next_tick = now_ms + min(self.tick_ms, 200)  # soon: ask again if the leader was not leading yet
         self.outbox.append((leader, FollowerInfo(self.durable.accepted_epoch, self.durable.last_zxid)))
 
     def _on_LeaderInfo(self, src: int, info: LeaderInfo, now_ms: int) -> None:
