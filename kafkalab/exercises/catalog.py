@@ -240,6 +240,19 @@ EXERCISES += (
         ),
         points=10,
     ),
+    Exercise(
+        id="ex16_zk_controller_election",
+        title="Electing Kafka's controller through ZooKeeper",
+        notebook="notebooks/06-zookeeper-and-kafkas-zookeeper-mode.ipynb",
+        module="kafkalab.zookeeper.kafka_zk_mode",
+        symbols=("elect",),
+        summary=(
+            "Write elect(broker), KafkaController.elect: read /controller with a watch; remember the controller "
+            "it names (resigning if this broker thought it was the controller); if there is none, try to become "
+            "the controller. Graded by ZooKeeper-mode clusters whose brokers all use your election."
+        ),
+        points=10,
+    ),
 )
 
 EXERCISES_BY_ID = {exercise.id: exercise for exercise in EXERCISES}

@@ -85,6 +85,35 @@ class ControllerContext:
     reads: int = 0
 
 
+def elect(broker: ZkModeBroker) -> None:
+    """KafkaController.elect: check ``/controller`` with ``exists``, leaving a watch
+    (``broker.on_controller_change``) that fires whether it is created, changed or deleted. If there
+    is no ``/controller``, try to become the controller (``broker.try_to_become_controller()``);
+    if there is, read it, remember the broker it names in ``broker.active_controller_id``, and if
+    this broker thought it was the controller but is not named, ``broker.resign(reason)``."""
+    # BEGIN EXERCISE ex16_zk_controller_election
+    def on_controller(error: str, result: Any) -> None:
+        if error == "NONODE":  # deleted between the two reads
+            broker.try_to_become_controller()
+        elif not error:
+            data, _stat = result
+            broker.active_controller_id = json.loads(data)["brokerid"]
+            if broker.active_controller_id != broker.broker_id and broker.is_controller:
+                broker.resign(f"broker {broker.active_controller_id} is the controller now")
+
+    def on_exists(error: str, stat: Any) -> None:
+        if error:
+            return  # the session is gone or moving: a new session elects again
+        if stat is None:
+            broker.try_to_become_controller()
+        else:
+            broker.zk.get_data("/controller", on_controller)
+
+    # exists() leaves a watch even on a znode that does not exist yet (getData would not).
+    broker.zk.exists("/controller", on_exists, watcher=broker.on_controller_change)
+    # END EXERCISE
+
+
 class ZkModeBroker:
     """The ZooKeeper-facing part of a ZooKeeper-mode broker: registration and controller election.
 
@@ -128,7 +157,7 @@ class ZkModeBroker:
         elif state == "Expired":
             # KafkaZkClient's session expiry handler: a new session, then register and elect again.
             self._record("session_expired", was_controller=self.is_controller)
-            self._resign("its ZooKeeper session expired")
+            self.resign("its ZooKeeper session expired")
             self.zk = self._new_session()
 
     def crash(self) -> None:
@@ -158,19 +187,7 @@ class ZkModeBroker:
 
     # -- controller election (KafkaController.elect) -----------------------------------------------
     def elect(self) -> None:
-        if self.elect_rule is not None:
-            self.elect_rule(self)
-            return
-        def on_controller(error: str, result: Any) -> None:
-            if error == "NONODE":
-                self.try_to_become_controller()
-            elif not error:
-                data, _stat = result
-                self.active_controller_id = json.loads(data)["brokerid"]
-                if self.active_controller_id != self.broker_id and self.is_controller:
-                    self._resign(f"broker {self.active_controller_id} is the controller now")
-
-        self.zk.get_data("/controller", on_controller, watcher=self.on_controller_change)
+        (self.elect_rule or elect)(self)
 
     def on_controller_change(self, event: WatchedEvent) -> None:
         """The watch on /controller fired (ControllerChangeHandler): deleted → elect again."""
@@ -210,7 +227,7 @@ class ZkModeBroker:
 
         self.zk.get_data("/controller_epoch", with_epoch)
 
-    def _resign(self, reason: str) -> None:
+    def resign(self, reason: str) -> None:
         if self.is_controller:
             self.is_controller = False
             self._record("resigned", reason=reason, epoch=self.controller_epoch)

@@ -107,6 +107,12 @@ WRONG = [
     # The smallest end offset instead of the majority's: safe, but one voter down stops every commit.
     ("ex15_raft_commit", "majority_offset = offsets[len(offsets) // 2]", "majority_offset = offsets[-1]",
      "one voter down", "never committed"),
+    # No watch on /controller: nobody hears that the controller's znode went away.
+    ("ex16_zk_controller_election", 'broker.zk.exists("/controller", on_exists, watcher=broker.on_controller_change)',
+     'broker.zk.exists("/controller", on_exists)', "takes over", "did elect leave a watch"),
+    # Never resigning: a controller keeps acting after /controller names another broker.
+    ("ex16_zk_controller_election", '                broker.resign(f"broker {broker.active_controller_id} is the controller now")',
+     "                pass", "resigns", "still acts as controller"),
 ]
 
 
