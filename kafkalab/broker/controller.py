@@ -113,6 +113,7 @@ class Controller:
         self.directories: dict[int, int] = {}
         self.fence_restarted_brokers = True  # False: the ZooKeeper era before KIP-903 (a restarted broker stayed in the ISR)
         self.choose_leader = choose_leader  # the seam for a learner's election rule (exercise ex12)
+        self.every_broker_heartbeats = False  # the KRaft quorum lab: every registered broker must heartbeat
 
     # -- the metadata log ---------------------------------------------------------------------
     def append(self, records: list[MetadataRecord]) -> int:
@@ -164,6 +165,8 @@ class Controller:
 
     def expects_heartbeats(self, broker_id: int) -> bool:
         """Simulator economy: only brokers hosting a replicated partition heartbeat (see ReplicaManager)."""
+        if self.every_broker_heartbeats:
+            return True
         return any(broker_id in r.replicas and len(r.replicas) > 1 for parts in self.image.partitions.values() for r in parts.values())
 
     def expired_brokers(self, now_ms: int) -> list[int]:

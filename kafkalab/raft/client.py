@@ -447,7 +447,8 @@ class RaftClient:
                 self._become_follower(epoch, leader_id, now_ms)
             else:
                 self._become_unattached(epoch, now_ms, reason=reason)
-        elif epoch == self.epoch and leader_id not in (NO_LEADER, self.node_id) and self.leader_id == NO_LEADER:
+        elif epoch == self.epoch and leader_id not in (NO_LEADER, self.node_id) and (
+                self.leader_id == NO_LEADER or (not self.is_voter and self.role == UNATTACHED)):
             # KafkaRaftClient#maybeHandleCommonResponse: a leader of this epoch we did not know of.
             self._become_follower(epoch, leader_id, now_ms)
 

@@ -1,0 +1,75 @@
+"""KRaft's control plane: quorum controllers on the Raft metadata log, brokers as observers that
+register, catch up, get unfenced, and are fenced when silent; a standby controller takes over with
+the whole metadata already in memory."""
+
+from __future__ import annotations
+
+from kafkalab.broker.messages import RegisterBrokerRecord, TopicRecord
+from kafkalab.raft.kraft_cluster import KRaftCluster
+
+
+def test_brokers_register_catch_up_and_are_unfenced() -> None:
+    cluster = KRaftCluster(controllers=3, brokers=3, seed=0)
+    active = cluster.wait_ready()
+    image = cluster.controllers[active].controller.state().image
+    assert sorted(image.brokers) == [1, 2, 3] and image.fenced == set()
+    for broker in cluster.brokers.values():
+        assert sorted(broker.image.brokers) == [1, 2, 3] and broker.image.fenced == set()
+
+
+def test_create_topics_answers_after_commit_and_every_broker_replays_it() -> None:
+    cluster = KRaftCluster(controllers=3, brokers=3, seed=1)
+    cluster.wait_ready()
+    response = cluster.create_topic("orders", 6, 3)
+    assert response.results[0].error_code == 0
+    committed = cluster.committed_metadata_offset()
+    cluster.wait_until(lambda: all(b.metadata_offset >= committed for b in cluster.brokers.values()), 5_000, "propagation")
+    for broker in cluster.brokers.values():
+        assert len(broker.image.partitions["orders"]) == 6
+    for node in cluster.controllers.values():  # standbys hold the same metadata
+        assert sorted(node.controller.committed_state.image.partitions["orders"]) == list(range(6))
+
+
+def test_a_standby_controller_takes_over_with_the_metadata_already_in_memory() -> None:
+    cluster = KRaftCluster(controllers=3, brokers=3, seed=2)
+    first = cluster.wait_ready()
+    cluster.create_topic("orders", 3, 3)
+    crashed_at = cluster.sim.now_ms
+    cluster.crash_controller(first)
+    cluster.wait_until(lambda: cluster.active_controller() not in (None, first), 10_000, "failover")
+    second = cluster.active_controller()
+    took = cluster.sim.now_ms - crashed_at
+    assert took <= 2 * cluster.quorum.fetch_timeout_ms  # a Raft election, no reload
+    state = cluster.controllers[second].controller.state()
+    assert "orders" in state.image.partitions and sorted(state.image.brokers) == [1, 2, 3]
+    assert cluster.create_topic("payments", 3, 3).results[0].error_code == 0
+    records = [r for node in [cluster.controllers[second]] for r in node.controller.state().log]
+    assert sum(isinstance(r, RegisterBrokerRecord) for r in records) == 3 and sum(isinstance(r, TopicRecord) for r in records) == 2
+
+
+def test_a_silent_broker_is_fenced_and_loses_its_leaderships_then_comes_back() -> None:
+    cluster = KRaftCluster(controllers=3, brokers=3, seed=3)
+    cluster.wait_ready()
+    cluster.create_topic("orders", 6, 3)
+    crashed_at = cluster.sim.now_ms
+    cluster.crash_broker(2)
+    image = cluster.brokers[1].image
+    cluster.wait_until(lambda: 2 in image.fenced and all(r.leader != 2 and 2 not in r.isr for r in image.partitions["orders"].values()),
+                       20_000, "fencing broker 2")
+    session = cluster.config["broker.session.timeout.ms"]
+    assert session <= cluster.sim.now_ms - crashed_at <= session + 3_000
+    cluster.restart_broker(2)
+    cluster.wait_ready()
+    assert 2 not in cluster.brokers[1].image.fenced
+
+
+def test_no_active_controller_without_a_majority_of_controllers() -> None:
+    cluster = KRaftCluster(controllers=3, brokers=1, seed=4)
+    first = cluster.wait_ready()
+    others = [c for c in cluster.controller_ids if c != first]
+    cluster.crash_controller(others[0])
+    cluster.crash_controller(others[1])
+    cluster.sim.advance(10_000)
+    assert cluster.active_controller() is None  # check quorum: the lone controller resigned
+    cluster.restart_controller(others[0])
+    cluster.wait_until(lambda: cluster.active_controller() is not None, 20_000, "a new active controller")
