@@ -207,7 +207,6 @@ class QuorumController:
         if not records:
             return self.raft.log.end_offset - 1
         self.active.append(list(records))
-        self.outbox += []
         offset = self.raft.append([tuple(records)], now_ms)
         self.outbox += self.raft.take_outbox()
         return offset
