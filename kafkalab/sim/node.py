@@ -27,6 +27,7 @@ class Node:
         self.alive = True
         self.incarnation = 0  # bumped on restart: messages sent to an earlier life are lost
         self._timers: list[Event] = []
+        self._prune_at = 64
         if network is not None:
             network.register(self)
 
@@ -61,7 +62,9 @@ class Node:
 
     def set_timer(self, delay_ms: int, callback: Callable[..., Any], *args: Any, label: str = "") -> Event:
         """A timer that dies with the node."""
-        self._timers = [timer for timer in self._timers if not timer.cancelled and timer.time_ms >= self.sim.now_ms]
+        if len(self._timers) >= self._prune_at:  # forget fired and cancelled timers now and then, not on every call
+            self._timers = [timer for timer in self._timers if not timer.cancelled and timer.time_ms >= self.sim.now_ms]
+            self._prune_at = max(64, 2 * len(self._timers))
         event = self.sim.schedule(delay_ms, self._fire, callback, args, label=label)
         self._timers.append(event)
         return event

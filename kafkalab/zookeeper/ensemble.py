@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 from kafkalab.sim import LinkConfig, Network, Node, Simulator
 from kafkalab.sim.simulator import Event
-from kafkalab.zookeeper.data_tree import Txn, WatchedEvent, ZooKeeperError
+from kafkalab.zookeeper.data_tree import CreateTxn, Txn, WatchedEvent, ZooKeeperError
 from kafkalab.zookeeper.zab import (
     LEADING,
     ClientPing,
@@ -30,6 +30,7 @@ from kafkalab.zookeeper.zab import (
     WatchNotification,
     ZkDurable,
     ZooKeeperServer,
+    zxid,
 )
 
 
@@ -40,7 +41,8 @@ def server_name(sid: int) -> str:
 class ZooKeeperServerNode(Node):
     """A thin driver around :class:`ZooKeeperServer`."""
 
-    def __init__(self, sid: int, ensemble: tuple[int, ...], sim: Simulator, network: Network, tick_ms: int) -> None:
+    def __init__(self, sid: int, ensemble: tuple[int, ...], sim: Simulator, network: Network, tick_ms: int,
+                 read_cost_us: int = 0) -> None:
         super().__init__(server_name(sid), sim, network)
         self.sid = sid
         self.ensemble_ids = ensemble
@@ -48,6 +50,10 @@ class ZooKeeperServerNode(Node):
         self.durable = ZkDurable()
         self.server: ZooKeeperServer | None = None
         self._wakeup: Event | None = None
+        # A server answers one request at a time (FinalRequestProcessor): with a cost per read, a burst
+        # of reads queues up. 0 = instant (the default; the controllers lab sets a measured cost).
+        self.read_cost_us = read_cost_us
+        self._busy_until_us = 0
 
     def _trace(self, kind: str, **detail: Any) -> None:
         self.sim.record(f"zk.{kind}", self.node_id, **detail)
@@ -64,6 +70,17 @@ class ZooKeeperServerNode(Node):
         self.durable = ZkDurable()
 
     def on_message(self, src: str, message: Any) -> None:
+        if self.server is None:
+            return
+        if self.read_cost_us and isinstance(message, ClientRequest) and message.op[0] in ("get_data", "exists", "get_children"):
+            self._busy_until_us = max(self.sim.now_ms * 1000, self._busy_until_us) + self.read_cost_us
+            due_ms = -(-self._busy_until_us // 1000)
+            if due_ms > self.sim.now_ms:
+                self.set_timer(due_ms - self.sim.now_ms, self._handle, src, message)
+                return
+        self._handle(src, message)
+
+    def _handle(self, src: str, message: Any) -> None:
         if self.server is None:
             return
         sender: Any = int(src[3:]) if src.startswith("zk-") else src
@@ -269,13 +286,19 @@ class ZooKeeperEnsemble:
     """Servers ``1..n`` on a seeded simulator, with invariants, and clients made on demand."""
 
     def __init__(self, servers: int = 3, seed: int = 0, *, tick_ms: int = 2000, link: LinkConfig | None = None,
-                 sim: Simulator | None = None, network: Network | None = None, check_invariants: bool = True) -> None:
+                 sim: Simulator | None = None, network: Network | None = None, check_invariants: bool = True,
+                 preload: list[tuple[str, bytes]] | None = None, read_cost_us: int = 0) -> None:
         if servers < 1:
             raise ValueError(f"an ensemble needs at least one server, got {servers}")
         self.sim = sim or Simulator(seed)
         self.network = network or Network(self.sim, link or LinkConfig(latency_ms=1, jitter_ms=1))
         self.ids = tuple(range(1, servers + 1))
-        self.servers = {sid: ZooKeeperServerNode(sid, self.ids, self.sim, self.network, tick_ms) for sid in self.ids}
+        self.servers = {sid: ZooKeeperServerNode(sid, self.ids, self.sim, self.network, tick_ms, read_cost_us) for sid in self.ids}
+        if preload:
+            # Start from a restored snapshot: the same persistent znodes on every server (epoch 0).
+            history = [(zxid(0, counter), CreateTxn(path, data), -1, -1) for counter, (path, data) in enumerate(preload, start=1)]
+            for node in self.servers.values():
+                node.durable.history = list(history)
         self.clients: dict[str, ZooKeeperClient] = {}
         self.leaders_by_epoch: dict[int, int] = {}
         self.applied: dict[int, Txn] = {}

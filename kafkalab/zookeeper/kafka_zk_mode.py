@@ -288,15 +288,23 @@ class ZkModeCluster:
     """A ZooKeeper ensemble and Kafka brokers in ZooKeeper mode, on one simulator."""
 
     def __init__(self, brokers: int = 3, zookeepers: int = 3, seed: int = 0, session_timeout_ms: int = 18_000,
-                 elect: Callable[[ZkModeBroker], None] | None = None) -> None:
-        self.ensemble = ZooKeeperEnsemble(zookeepers, seed=seed)
+                 elect: Callable[[ZkModeBroker], None] | None = None, topics: dict[str, int] | None = None,
+                 read_cost_us: int = 0) -> None:
+        """``topics`` (name → partition count) are already in ZooKeeper when the cluster starts, as if
+        restored from a snapshot; ``read_cost_us`` is each ZooKeeper server's time per read."""
+        preload: list[tuple[str, bytes]] = [("/brokers", b""), ("/brokers/ids", b""), ("/brokers/topics", b"")]
+        for name, count in sorted((topics or {}).items()):
+            replicas = list(range(1, brokers + 1))
+            assignment = {p: replicas[p % brokers:] + replicas[:p % brokers] for p in range(count)}
+            preload.append((f"/brokers/topics/{name}", topic_znode(assignment, name[:22].ljust(22, "A"))))
+            preload.append((f"/brokers/topics/{name}/partitions", b""))
+            for partition, assigned in assignment.items():
+                preload.append((f"/brokers/topics/{name}/partitions/{partition}", b""))
+                preload.append((f"/brokers/topics/{name}/partitions/{partition}/state",
+                                partition_state_znode(assigned[0], 0, assigned, INITIAL_CONTROLLER_EPOCH)))
+        self.ensemble = ZooKeeperEnsemble(zookeepers, seed=seed, preload=preload, read_cost_us=read_cost_us)
         self.sim = self.ensemble.sim
         self.ensemble.wait_for_leader()
-        admin = self.ensemble.client("setup")
-        self.ensemble.wait_connected(admin)
-        for path in ("/brokers", "/brokers/ids", "/brokers/topics"):
-            self.ensemble.call(admin, "create", path, b"")
-        admin.close()
         self.brokers = {broker_id: ZkModeBroker(broker_id, self.ensemble, session_timeout_ms, elect)
                         for broker_id in range(1, brokers + 1)}
         self.controllers_by_epoch: dict[int, int] = {}

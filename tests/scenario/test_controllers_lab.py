@@ -1,0 +1,29 @@
+"""The ZooKeeper-mode vs KRaft failover experiment, at small sizes: the shapes chapter 08 plots."""
+
+from __future__ import annotations
+
+from kafkalab.controllers_lab import (
+    BROKER_APPLY_COST_US, ZK_READ_COST_US, kraft_failover, topics_for, zookeeper_mode_failover,
+)
+
+
+def test_topics_for_spreads_partitions_over_topics_of_a_thousand() -> None:
+    assert topics_for(2_500) == {"t0000": 1000, "t0001": 1000, "t0002": 500}
+    assert sum(topics_for(10).values()) == 10
+
+
+def test_zookeeper_mode_reads_every_partition_back_and_grows_with_the_count() -> None:
+    small, large = zookeeper_mode_failover(200), zookeeper_mode_failover(4_000)
+    extra_topics = len(topics_for(4_000)) - len(topics_for(200))
+    assert large.metadata_reads - small.metadata_reads == 3_800 + extra_topics  # one read per partition state, one per topic
+    assert 18_000 <= small.detected_ms <= 21_000  # zookeeper.session.timeout.ms, checked on the leader's ticks
+    load_ms = large.ready_ms - large.elected_ms
+    assert load_ms >= 4_000 * ZK_READ_COST_US // 1000  # the reads queue at the ZooKeeper server
+    assert large.propagated_ms - large.ready_ms == (4_000 * BROKER_APPLY_COST_US + 999) // 1000
+
+
+def test_kraft_failover_does_not_depend_on_the_partition_count() -> None:
+    small, large = kraft_failover(200), kraft_failover(4_000)
+    assert small.metadata_reads == large.metadata_reads == 0
+    assert small.detected_ms <= 2_000 and large.detected_ms <= 2_000  # controller.quorum.fetch.timeout.ms
+    assert abs(large.ready_ms - small.ready_ms) <= 1_000 and large.ready_ms < 5_000
