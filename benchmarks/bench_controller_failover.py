@@ -2,7 +2,7 @@
 
 Runs :mod:`kafkalab.controllers_lab` for each partition count, prints the simulated times (and
 the ratio ZooKeeper mode / KRaft) and how long each run took on this machine, and writes
-``benchmarks/results/controller_failover.json``, which chapter 08 plots. The simulated times are
+``kafkalab/data/controller_failover.json``, which chapter 08 plots. The simulated times are
 deterministic (seed 1); the per-partition costs are the lab's documented constants.
 
     .venv/bin/python benchmarks/bench_controller_failover.py            # 10^3 .. 10^6 (several minutes)
@@ -24,7 +24,8 @@ from kafkalab.controllers_lab import (  # noqa: E402
     BROKER_APPLY_COST_US, ZK_READ_COST_US, kraft_failover, zookeeper_mode_failover,
 )
 
-RESULTS = Path(__file__).resolve().parent / "results" / "controller_failover.json"
+# Inside the package, so chapter 08 finds it in the browser edition too (the wheel carries it).
+RESULTS = Path(__file__).resolve().parents[1] / "kafkalab" / "data" / "controller_failover.json"
 COUNTS = (1_000, 10_000, 100_000, 1_000_000)
 
 

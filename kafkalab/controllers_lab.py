@@ -30,6 +30,7 @@ org.apache.kafka.controller.QuorumController (KRaft); KIP-500 (the scalability m
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -50,6 +51,13 @@ class FailoverResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def stored_results() -> dict[str, Any]:
+    """The results ``benchmarks/bench_controller_failover.py`` wrote for 10^3 .. 10^6 partitions."""
+    from importlib.resources import files
+
+    return json.loads((files("kafkalab") / "data" / "controller_failover.json").read_text(encoding="utf-8"))
 
 
 def topics_for(partitions: int) -> dict[str, int]:
@@ -126,3 +134,56 @@ def kraft_failover(partitions: int, seed: int = 1, brokers: int = 3, controllers
     return FailoverResult("KRaft", partitions, detected - crashed_at, elected - crashed_at, ready - crashed_at,
                           propagated - crashed_at, 0)
 
+
+
+@dataclass(frozen=True)
+class CutOffResult:
+    """The active controller is cut off from everyone for ``cut_ms``: who acts as controller when."""
+
+    mode: str
+    new_controller_ms: int  # after the cut, when another controller is active (-1: never)
+    old_stops_ms: int  # when the cut-off one stops acting as controller (-1: not during the cut)
+    overlap_ms: int  # how long two controllers both believed they were active
+    writes_refused: bool  # whether the cut-off controller could still change anything durable
+
+
+def cut_off_controller(mode: str, seed: int = 1, cut_ms: int = 30_000) -> CutOffResult:
+    """The same fault in both modes: a network partition isolates the active controller."""
+    if mode == "ZooKeeper":
+        from kafkalab.zookeeper.kafka_zk_mode import ZkModeCluster
+
+        zk = ZkModeCluster(brokers=3, seed=seed)
+        old = zk.wait_for_controller()
+        cut_at = zk.sim.now_ms
+        zk.ensemble.network.partition([zk.brokers[old].zk.node_id], [f"zk-{sid}" for sid in zk.ensemble.ids])
+        new_at = old_stops = -1
+        while zk.sim.now_ms - cut_at < cut_ms:
+            zk.sim.advance(100)
+            believers = zk.controllers()
+            if new_at < 0 and any(b != old for b in believers):
+                new_at = zk.sim.now_ms - cut_at
+            if old_stops < 0 and old not in believers:
+                old_stops = zk.sim.now_ms - cut_at
+        overlap = (cut_ms - new_at if old_stops < 0 else max(0, old_stops - new_at)) if new_at >= 0 else 0
+        # Its ZooKeeper session is gone: any write it attempts fails (and after it reconnects, the epoch check).
+        return CutOffResult(mode, new_at, old_stops, overlap, True)
+    from kafkalab.raft.kraft_cluster import KRaftCluster, node_name
+
+    kraft = KRaftCluster(controllers=3, brokers=3, seed=seed)
+    old = kraft.wait_ready()
+    cut_at = kraft.sim.now_ms
+    others = [node_name(c) for c in kraft.controller_ids if c != old] + [node_name(b) for b in kraft.broker_ids]
+    kraft.network.partition([node_name(old)], others)
+    new_at = old_stops = -1
+    committed_before = kraft.controllers[old].controller.raft.high_watermark  # type: ignore[union-attr]
+    while kraft.sim.now_ms - cut_at < cut_ms:
+        kraft.sim.advance(100)
+        old_controller = kraft.controllers[old].controller
+        active = [c for c, n in kraft.controllers.items() if n.controller is not None and n.controller.is_active]
+        if new_at < 0 and any(c != old for c in active):
+            new_at = kraft.sim.now_ms - cut_at
+        if old_stops < 0 and old not in active:
+            old_stops = kraft.sim.now_ms - cut_at
+    assert old_controller is not None
+    overlap = max(0, old_stops - new_at) if new_at >= 0 and old_stops >= 0 else 0
+    return CutOffResult(mode, new_at, old_stops, overlap, old_controller.raft.high_watermark == committed_before)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from kafkalab.controllers_lab import (
-    BROKER_APPLY_COST_US, ZK_READ_COST_US, kraft_failover, topics_for, zookeeper_mode_failover,
+    BROKER_APPLY_COST_US, ZK_READ_COST_US, cut_off_controller, kraft_failover, stored_results, topics_for,
+    zookeeper_mode_failover,
 )
 
 
@@ -27,3 +28,20 @@ def test_kraft_failover_does_not_depend_on_the_partition_count() -> None:
     assert small.metadata_reads == large.metadata_reads == 0
     assert small.detected_ms <= 2_000 and large.detected_ms <= 2_000  # controller.quorum.fetch.timeout.ms
     assert abs(large.ready_ms - small.ready_ms) <= 1_000 and large.ready_ms < 5_000
+
+
+def test_a_cut_off_controller_zombie_in_zookeeper_mode_resigns_in_kraft() -> None:
+    zk = cut_off_controller("ZooKeeper")
+    assert 18_000 <= zk.new_controller_ms <= 22_000 and zk.old_stops_ms == -1 and zk.overlap_ms > 0
+    kraft = cut_off_controller("KRaft")
+    assert kraft.new_controller_ms <= 4_000 and 0 <= kraft.old_stops_ms <= 3_100  # 1.5 × the fetch timeout
+    assert kraft.overlap_ms <= 600 and kraft.writes_refused
+
+
+def test_the_stored_results_cover_a_thousand_to_a_million_partitions() -> None:
+    stored = stored_results()
+    counts = sorted({row["partitions"] for row in stored["results"]})
+    assert counts == [1_000, 10_000, 100_000, 1_000_000]
+    ready = {(row["mode"], row["partitions"]): row["ready_ms"] for row in stored["results"]}
+    assert ready[("ZooKeeper", 1_000_000)] > ready[("ZooKeeper", 1_000)] + 30_000  # grows with the partitions
+    assert abs(ready[("KRaft", 1_000_000)] - ready[("KRaft", 1_000)]) < 2_000  # flat
