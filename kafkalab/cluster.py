@@ -93,8 +93,6 @@ class BrokerNode(Node):
     def __init__(self, broker: Broker, sim: Simulator, network: Network) -> None:
         super().__init__(broker_node_id(broker.broker_id), sim, network)
         self.broker = broker
-        self._wakeup: Any = None
-        self._wakeup_at: int | None = None
         self.touched = True  # something ran on this broker since the invariants last looked
 
     def on_start(self) -> None:
@@ -126,7 +124,6 @@ class BrokerNode(Node):
 
     def _wake(self) -> None:
         self.touched = True
-        self._wakeup = self._wakeup_at = None
         self.broker.tick_requests(self.sim.now_ms)
         self._after_work()
 
@@ -144,12 +141,7 @@ class BrokerNode(Node):
             else:
                 self.send(CONTROLLER_NODE, CreateTopicsRequest((effect,)))
         self._flush_events()
-        deadline = self.broker.next_deadline_ms()
-        if deadline != self._wakeup_at:
-            if self._wakeup is not None:
-                self._wakeup.cancel()
-            self._wakeup = None if deadline is None else self.set_timer(max(0, deadline - self.sim.now_ms), self._wake)
-            self._wakeup_at = deadline
+        self.wake_at(self.broker.next_deadline_ms(), self._wake)
 
     def _flush_events(self) -> None:
         for kind, detail in self.broker.drain_events():
@@ -164,7 +156,6 @@ class BrokerNode(Node):
         self.broker.replica_manager.forget_everything()
         self.broker.delayed_fetches.clear()
         self.broker.take_responses()
-        self._wakeup = self._wakeup_at = None
 
     def on_wipe(self) -> None:
         """The disk is gone: every log and all producer state are lost (the metadata image is kept,

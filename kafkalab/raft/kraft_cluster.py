@@ -34,7 +34,6 @@ from kafkalab.raft.quorum_controller import (
     QuorumController,
 )
 from kafkalab.sim import LinkConfig, Network, Node, Simulator
-from kafkalab.sim.simulator import Event
 
 CONTROLLER_ID_BASE = 3000
 
@@ -48,24 +47,15 @@ def node_id_of(name: str) -> int:
 
 
 class _Driven(Node):
-    """Common driving: one wake-up timer at the state machine's next deadline."""
-
-    _wakeup: Event | None = None
+    """Common driving: messages addressed by node id, one wake-up at the next deadline."""
 
     def _send_all(self, outbound: list[tuple[Any, Any]]) -> None:
         for destination, message in outbound:
             self.send(node_name(destination) if isinstance(destination, int) else destination, message)
 
     def _rearm(self, deadline: int | None) -> None:
-        if self._wakeup is not None and (deadline is None or self._wakeup.time_ms != max(deadline, self.sim.now_ms)):
-            self._wakeup.cancel()
-            self._wakeup = None
-        if deadline is not None and self._wakeup is None and self.alive:
-            self._wakeup = self.set_timer(max(0, deadline - self.sim.now_ms), self._wake)
-
-    def _wake(self) -> None:
-        self._wakeup = None
-        self.tick()
+        if self.alive:
+            self.wake_at(deadline, self.tick)
 
     def tick(self) -> None:
         raise NotImplementedError
@@ -93,7 +83,6 @@ class ControllerServerNode(_Driven):
 
     def on_crash(self) -> None:
         self.controller = None
-        self._wakeup = None
 
     def on_wipe(self) -> None:
         self.durable = DurableState()
@@ -145,7 +134,6 @@ class KRaftBrokerNode(_Driven):
 
     def on_crash(self) -> None:
         self.raft = None
-        self._wakeup = None
 
     def on_restart(self) -> None:
         self.incarnation += 1

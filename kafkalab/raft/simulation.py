@@ -28,7 +28,7 @@ from kafkalab.raft.config import QuorumConfig
 from kafkalab.raft.log import LogEntry, RaftLog
 from kafkalab.raft.rules import LEADER
 from kafkalab.sim import LinkConfig, Network, Node, Simulator
-from kafkalab.sim.simulator import Event, InvariantViolation
+from kafkalab.sim.simulator import InvariantViolation
 
 
 def node_name(node_id: int) -> str:
@@ -48,7 +48,6 @@ class RaftNode(Node):
         self.vote_rule = vote_rule
         self.high_watermark_rule = high_watermark_rule
         self.client: RaftClient | None = None
-        self._wakeup: Event | None = None
         self.on_commit: Callable[[RaftNode], None] | None = None
 
     def _trace(self, kind: str, **detail: Any) -> None:
@@ -76,13 +75,11 @@ class RaftNode(Node):
 
     def on_crash(self) -> None:
         self.client = None  # volatile state (role, high watermark, votes received) dies with the process
-        self._wakeup = None
 
     def on_wipe(self) -> None:
         self.durable = DurableState()
 
     def _poll(self) -> None:
-        self._wakeup = None
         client = self.client
         if client is not None:
             self._after(self._safely(lambda: client.poll(self.sim.now_ms)))
@@ -94,12 +91,7 @@ class RaftNode(Node):
             return
         if self.on_commit is not None:
             self.on_commit(self)
-        deadline = self.client.next_deadline_ms()
-        if self._wakeup is not None and (deadline is None or self._wakeup.time_ms != max(deadline, self.sim.now_ms)):
-            self._wakeup.cancel()
-            self._wakeup = None
-        if deadline is not None and self._wakeup is None:
-            self._wakeup = self.set_timer(max(0, deadline - self.sim.now_ms), self._poll)
+        self.wake_at(self.client.next_deadline_ms(), self._poll)
 
     def append(self, records: list[Any]) -> int:
         """Append as the leader (raises NotLeaderError elsewhere)."""

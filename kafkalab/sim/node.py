@@ -28,6 +28,8 @@ class Node:
         self.incarnation = 0  # bumped on restart: messages sent to an earlier life are lost
         self._timers: list[Event] = []
         self._prune_at = 64
+        self._wake_timer: Event | None = None
+        self._wake_timer_at: int | None = None
         if network is not None:
             network.register(self)
 
@@ -69,6 +71,20 @@ class Node:
         self._timers.append(event)
         return event
 
+    def wake_at(self, deadline_ms: int | None, callback: Callable[[], Any]) -> None:
+        """Keep one wake-up timer at ``deadline_ms`` (None: none). A sans-IO state machine says when
+        it next needs time to pass (``next_deadline_ms``); its driver calls this after every step."""
+        if deadline_ms == self._wake_timer_at:
+            return
+        if self._wake_timer is not None:
+            self._wake_timer.cancel()
+        self._wake_timer_at = deadline_ms
+        self._wake_timer = None if deadline_ms is None else self.set_timer(max(0, deadline_ms - self.sim.now_ms), self._woken, callback)
+
+    def _woken(self, callback: Callable[[], Any]) -> None:
+        self._wake_timer = self._wake_timer_at = None
+        callback()
+
     def _fire(self, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
         if self.alive:
             callback(*args)
@@ -82,6 +98,7 @@ class Node:
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        self._wake_timer = self._wake_timer_at = None
         self.sim.record("node.crash", self.node_id)
         self.on_crash()
 

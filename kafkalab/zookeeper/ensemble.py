@@ -49,7 +49,6 @@ class ZooKeeperServerNode(Node):
         self.tick_ms = tick_ms
         self.durable = ZkDurable()
         self.server: ZooKeeperServer | None = None
-        self._wakeup: Event | None = None
         # A server answers one request at a time (FinalRequestProcessor): with a cost per read, a burst
         # of reads queues up. 0 = instant (the default; the controllers lab sets a measured cost).
         self.read_cost_us = read_cost_us
@@ -64,7 +63,6 @@ class ZooKeeperServerNode(Node):
 
     def on_crash(self) -> None:
         self.server = None
-        self._wakeup = None
 
     def on_wipe(self) -> None:
         self.durable = ZkDurable()
@@ -87,7 +85,6 @@ class ZooKeeperServerNode(Node):
         self._after(self.server.handle(sender, message, self.sim.now_ms))
 
     def _poll(self) -> None:
-        self._wakeup = None
         if self.server is not None:
             self._after(self.server.poll(self.sim.now_ms))
 
@@ -96,12 +93,7 @@ class ZooKeeperServerNode(Node):
             self.send(server_name(destination) if isinstance(destination, int) else destination, message)
         if self.server is None or not self.alive:
             return
-        deadline = self.server.next_deadline_ms()
-        if self._wakeup is not None and (deadline is None or self._wakeup.time_ms != max(deadline, self.sim.now_ms)):
-            self._wakeup.cancel()
-            self._wakeup = None
-        if deadline is not None and self._wakeup is None:
-            self._wakeup = self.set_timer(max(0, deadline - self.sim.now_ms), self._poll)
+        self.wake_at(self.server.next_deadline_ms(), self._poll)
 
 
 Callback = Callable[[str, Any], None]  # (error code or "", result)
