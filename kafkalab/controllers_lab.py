@@ -157,16 +157,20 @@ def cut_off_controller(mode: str, seed: int = 1, cut_ms: int = 30_000) -> CutOff
         cut_at = zk.sim.now_ms
         zk.ensemble.network.partition([zk.brokers[old].zk.node_id], [f"zk-{sid}" for sid in zk.ensemble.ids])
         new_at = old_stops = -1
+        zombie_write: list[str] = []
         while zk.sim.now_ms - cut_at < cut_ms:
             zk.sim.advance(100)
             believers = zk.controllers()
             if new_at < 0 and any(b != old for b in believers):
                 new_at = zk.sim.now_ms - cut_at
+                # The cut-off controller, still believing, changes a partition's leader.
+                zk.brokers[old].update_leader_and_isr("orders", 0, old, 9, [old], zombie_write.append)
             if old_stops < 0 and old not in believers:
                 old_stops = zk.sim.now_ms - cut_at
         overlap = (cut_ms - new_at if old_stops < 0 else max(0, old_stops - new_at)) if new_at >= 0 else 0
-        # Its ZooKeeper session is gone: any write it attempts fails (and after it reconnects, the epoch check).
-        return CutOffResult(mode, new_at, old_stops, overlap, True)
+        zk.ensemble.heal()
+        zk.sim.run_until(lambda: bool(zombie_write), 60_000)
+        return CutOffResult(mode, new_at, old_stops, overlap, bool(zombie_write) and zombie_write[0] != "")
     from kafkalab.raft.kraft_cluster import KRaftCluster, node_name
 
     kraft = KRaftCluster(controllers=3, brokers=3, seed=seed)

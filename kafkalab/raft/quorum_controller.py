@@ -108,7 +108,6 @@ class QuorumController:
         self.active_epoch = -1
         self.waiting: list[tuple[int, Any, Any]] = []  # (offset that must commit, destination, response)
         self.outbox: list[tuple[Any, Any]] = []
-        self.broker_epochs: dict[int, int] = {}
 
     def _fresh_controller(self) -> Controller:
         controller = Controller(self.config, MetadataImage(), JavaRandom(self.placement_seed))

@@ -260,7 +260,6 @@ class ZooKeeperServer:
         self.epoch = 0
         self.established = False
         self.follower_info: dict[int, FollowerInfo] = {}
-        self.epoch_acks: set[int] = set()
         self.newleader_acks: set[int] = set()
         self.synced: set[int] = set()  # followers receiving proposals
         self.last_heard: dict[int, int] = {}
@@ -418,7 +417,6 @@ class ZooKeeperServer:
         self.leader_id = self.sid
         self.established = False
         self.follower_info = {self.sid: FollowerInfo(self.durable.accepted_epoch, self.durable.last_zxid)}
-        self.epoch_acks = {self.sid}
         self.newleader_acks = {self.sid}
         self.synced = set()
         self.last_heard = {sid: now_ms for sid in self._others()}
@@ -449,7 +447,6 @@ class ZooKeeperServer:
     def _on_AckEpoch(self, src: int, ack: AckEpoch, now_ms: int) -> None:
         if self.state != LEADING or not self.epoch:
             return
-        self.epoch_acks.add(src)
         self.outbox.append((src, self._sync_for(ack.last_zxid)))
         if self.established:
             self.synced.add(src)  # LearnerHandler starts forwarding right behind the sync, on the same channel
