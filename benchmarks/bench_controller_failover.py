@@ -32,7 +32,8 @@ COUNTS = (1_000, 10_000, 100_000, 1_000_000)
 def main(counts: tuple[int, ...]) -> None:
     print_header("controller failover: ZooKeeper mode vs KRaft (simulated ms after the controller's process dies)")
     print(f"   ZooKeeper read {ZK_READ_COST_US} µs/partition, broker UpdateMetadata apply {BROKER_APPLY_COST_US} µs/partition")
-    print(f"{'partitions':>10} {'mode':>9} {'detected':>9} {'elected':>8} {'ready':>8} {'propagated':>10} {'reads':>9}  real s")
+    print(f"{'partitions':>10} {'mode':>9} {'detected':>9} {'elected':>8} {'ready':>8} {'propagated':>10} {'reads':>9} "
+          f"{'moved':>8} {'moved at':>9}  real s")
     rows = []
     for partitions in counts:
         pair = []
@@ -43,7 +44,8 @@ def main(counts: tuple[int, ...]) -> None:
             pair.append(result)
             rows.append({**result.to_dict(), "real_seconds": round(seconds, 1)})
             print(f"{partitions:>10,} {result.mode:>9} {result.detected_ms:>9,} {result.elected_ms:>8,} {result.ready_ms:>8,} "
-                  f"{result.propagated_ms:>10,} {result.metadata_reads:>9,}  {seconds:6.1f}")
+                  f"{result.propagated_ms:>10,} {result.metadata_reads:>9,} {result.leaders_moved:>8,} "
+                  f"{result.leaders_moved_ms:>9,}  {seconds:6.1f}")
         zk, kraft = pair
         print(f"{'':>10} {'ratio':>9} ready ×{zk.ready_ms / kraft.ready_ms:.1f}, propagated ×{zk.propagated_ms / kraft.propagated_ms:.1f}")
     if tuple(counts) == COUNTS:

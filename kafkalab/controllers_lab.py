@@ -12,13 +12,18 @@ For each mode the experiment crashes the controller and reads four moments from 
   ZooKeeper server answering one read at a time at :data:`ZK_READ_COST_US`); in KRaft at once, since
   a standby has replayed the whole log all along (its LeaderChange record committed);
 * **propagated** — every broker holds the new controller's view: in ZooKeeper mode the new
-  controller sends every broker UpdateMetadata for every partition (modelled: each broker applies
-  each partition at :data:`BROKER_APPLY_COST_US`, in parallel across brokers); in KRaft the brokers
-  already hold the metadata and only replay the new LeaderChange record (simulated).
+  controller sends every broker UpdateMetadata for every partition, which each broker applies at
+  :data:`BROKER_APPLY_COST_US` per partition; in KRaft the brokers already hold the metadata and only
+  replay the new LeaderChange record;
+* **leaders moved** (ZooKeeper mode) — the dead controller was a broker too, so the new one also
+  elects leaders for the partitions it led and takes it out of every ISR: one fenced ZooKeeper write
+  per changed partition, then LeaderAndIsr and UpdateMetadata that the brokers apply in turn. KRaft's
+  controllers run apart from the brokers here (``process.roles=controller``), so no leader moves.
 
-What is simulated and what is a model, said out loud: elections, sessions, watches, the reads and
-their queueing are simulated; the two per-partition costs are figures measured on real clusters
-and used as constants. They come from Tencent Cloud's account of running Kafka with a million
+What is simulated and what is a model, said out loud: elections, sessions, watches, the reads, the
+writes, the controller's requests to brokers and their queueing are simulated; the two per-partition
+costs are figures measured on real clusters and used as constants (ZooKeeper writes cost only their
+network round trips and ZAB's majority here: no fsync time is modelled). They come from Tencent Cloud's account of running Kafka with a million
 partitions (about 37 s for a new controller to load 1 million partitions from ZooKeeper, and about
 40 s more for the brokers to deserialize and apply the metadata it sends them). Change them and the
 curves move; their shape — ZooKeeper mode growing linearly with the partition count, KRaft flat — does
@@ -48,6 +53,8 @@ class FailoverResult:
     ready_ms: int
     propagated_ms: int
     metadata_reads: int
+    leaders_moved: int = 0  # partitions the dead controller led (ZooKeeper mode: it was a broker too)
+    leaders_moved_ms: int = -1  # when every surviving broker knew their new leaders (-1: none moved)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -85,22 +92,56 @@ def zookeeper_mode_failover(partitions: int, seed: int = 1, brokers: int = 3,
     """Crash the controller of a ZooKeeper-mode cluster holding ``partitions`` partitions."""
     from kafkalab.zookeeper.kafka_zk_mode import ZkModeCluster
 
-    cluster = ZkModeCluster(brokers=brokers, seed=seed, topics=topics_for(partitions), read_cost_us=read_cost_us)
+    cluster = ZkModeCluster(brokers=brokers, seed=seed, topics=topics_for(partitions), read_cost_us=read_cost_us,
+                            apply_cost_us=apply_cost_us)
     first = cluster.wait_for_controller()
-    cluster.sim.run_until(lambda: cluster.brokers[first].failover_done_ms >= 0, 600_000)
+    controller = cluster.brokers[first]
+    cluster.sim.run_until(lambda: controller.failover_done_ms >= 0 and bool(controller.live_brokers)
+                          and not controller.writing_partition_states, 3_600_000)
+    for _ in range(36_000):  # then until every broker applied it (settled() reads every partition: not after every event)
+        if cluster.settled():
+            break
+        cluster.sim.advance(100)
+    assert cluster.settled(), "the cluster should be steady before the crash"
+    assert controller.context is not None
+    moved = [key for key, state in controller.context.partition_states.items() if state.leader == first]
     crashed_at = cluster.sim.now_ms
     cluster.brokers[first].crash()
     second = cluster.wait_for_controller(120_000)
     new = cluster.brokers[second]
     if not cluster.sim.run_until(lambda: new.failover_done_ms >= 0, 3_600_000):
         raise AssertionError(f"the new controller did not finish loading {partitions} partitions")
+    survivors = [b for b in cluster.brokers.values() if b.alive]
+
+    def everything_applied() -> bool:  # the failover's UpdateMetadata, every partition, on every live broker
+        return all(any(a.kind == "UpdateMetadata" and a.controller_epoch == new.controller_epoch and a.partitions == partitions
+                       for a in b.node.applied) for b in survivors)
+    if not cluster.sim.run_until(everything_applied, 3_600_000):
+        raise AssertionError("the brokers did not apply the new controller's UpdateMetadata")
     detected = _first(cluster.sim, "kafka.zk.controller_watch", crashed_at)
     elected = _first(cluster.sim, "kafka.zk.became_controller", crashed_at)
     ready = new.failover_done_ms
-    propagated = ready + (partitions * apply_cost_us + 999) // 1000  # modelled: UpdateMetadata applied by every broker
+    propagated = max(next(a.at_ms for a in b.node.applied if a.kind == "UpdateMetadata" and a.controller_epoch == new.controller_epoch
+                          and a.partitions == partitions) for b in survivors)
     assert new.context is not None and len(new.context.partition_states) == partitions
+    # The dead controller was a broker too: the new one elects leaders for what it led, writes each
+    # partition's state to ZooKeeper, and then tells every broker.
+    if not cluster.sim.run_until(lambda: not new.writing_partition_states and new.context is not None and
+                                 all(new.context.partition_states[key].leader != first for key in moved), 3_600_000):
+        raise AssertionError("the new controller did not move the dead controller's partitions")
+    written = next(r for r in cluster.sim.trace if r.time_ms >= crashed_at and r.kind == "kafka.zk.partition_states_written")
+    update = written.detail["update_metadata"]  # the UpdateMetadata that carried the new leaders
+
+    def knows_new_leaders(broker: Any) -> int:
+        return next((a.at_ms for a in broker.node.applied
+                     if a.correlation_id == update and a.controller_epoch == new.controller_epoch), -1)
+    if not cluster.sim.run_until(lambda: all(knows_new_leaders(b) >= 0 for b in survivors), 3_600_000):
+        raise AssertionError("the surviving brokers never applied the new leaders")
+    assert all(state.leader != first for b in survivors for state in b.node.metadata_cache.values()), \
+        "a surviving broker still names the dead controller as a leader"
+    moved_ms = max(knows_new_leaders(b) for b in survivors)
     return FailoverResult("ZooKeeper", partitions, detected - crashed_at, elected - crashed_at, ready - crashed_at,
-                          propagated - crashed_at, new.context.reads)
+                          propagated - crashed_at, new.context.reads, len(moved), moved_ms - crashed_at)
 
 
 def kraft_failover(partitions: int, seed: int = 1, brokers: int = 3, controllers: int = 3) -> FailoverResult:

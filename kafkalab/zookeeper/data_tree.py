@@ -191,7 +191,11 @@ class DataTree:
 
     def prepare_multi(self, ops: list[tuple]) -> Txn:  # type: ignore[type-arg]
         """Check every op against the tree as the earlier ops leave it; all or nothing."""
-        scratch = copy_tree(self)
+        scratch = DataTree()
+        scratch.nodes = _CopyOnRead(self.nodes)  # only the znodes the ops touch are copied
+        scratch.sessions = self.sessions
+        scratch.ephemerals = {session: set(paths) for session, paths in self.ephemerals.items()}
+        scratch.last_processed_zxid = self.last_processed_zxid
         txns: list[Txn] = []
         for op in ops:
             kind = op[0]
@@ -266,6 +270,55 @@ class DataTree:
         """Everything that must be equal on two servers that applied the same transactions."""
         return (self.last_processed_zxid, tuple(sorted((p, n.data, n.version, n.ephemeral_owner) for p, n in self.nodes.items())),
                 tuple(sorted(self.sessions.items())))
+
+
+class _CopyOnRead(dict):  # type: ignore[type-arg]
+    """A scratch view of a tree's znodes for trying a multi: a znode is copied the first time an op
+    looks at it, so trying four ops costs four copies, not a copy of a million-znode tree."""
+
+    def __init__(self, base: dict[str, ZNode]) -> None:
+        super().__init__()
+        self.base = base
+        self.deleted: set[str] = set()
+
+    def _load(self, path: str) -> ZNode | None:
+        if path in self.deleted:
+            return None
+        if dict.__contains__(self, path):
+            return dict.__getitem__(self, path)
+        node = self.base.get(path)
+        if node is None:
+            return None
+        copied = replace(node, children=set(node.children))
+        dict.__setitem__(self, path, copied)
+        return copied
+
+    def get(self, path: str, default: Any = None) -> Any:  # type: ignore[override]
+        node = self._load(path)
+        return default if node is None else node
+
+    def __getitem__(self, path: str) -> ZNode:
+        node = self._load(path)
+        if node is None:
+            raise KeyError(path)
+        return node
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self._load(path) is not None
+
+    def __setitem__(self, path: str, node: ZNode) -> None:
+        self.deleted.discard(path)
+        dict.__setitem__(self, path, node)
+
+    def pop(self, path: str, *default: Any) -> Any:  # type: ignore[override]
+        node = self._load(path)
+        if node is None:
+            if default:
+                return default[0]
+            raise KeyError(path)
+        dict.pop(self, path)
+        self.deleted.add(path)
+        return node
 
 
 def copy_tree(tree: DataTree) -> DataTree:

@@ -38,6 +38,7 @@ Follower, CommitProcessor, SessionTrackerImpl; zoo.cfg's tickTime, initLimit, sy
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -512,11 +513,11 @@ class ZooKeeperServer:
 
     def _maybe_commit(self) -> None:
         while self.outstanding:
-            oldest = min(self.outstanding)
+            oldest = next(iter(self.outstanding))  # proposals are added in zxid order: the first is the oldest
             if len(self.outstanding[oldest]) < self.majority:
                 return
             del self.outstanding[oldest]
-            entry = next(e for e in reversed(self.durable.history) if e[0] == oldest)
+            entry = self.durable.history[self._history_index_after(oldest - 1)]
             self.committed_zxid = oldest
             for sid in self.synced:
                 self.outbox.append((sid, Commit(oldest)))
@@ -653,10 +654,17 @@ class ZooKeeperServer:
         self.up_to_date = True
         self._trace("following", leader=src, epoch=self.durable.current_epoch, applied=hex(self.tree.last_processed_zxid))
 
+    def _history_index_after(self, zxid: int) -> int:
+        """Where the first logged transaction after ``zxid`` is (the log is in zxid order)."""
+        return bisect.bisect_right(self.durable.history, zxid, key=lambda entry: entry[0])
+
     def _apply_logged_up_to(self, committed: int) -> None:
-        for entry_zxid, txn, origin, request_id in self.durable.history:
-            if self.tree.last_processed_zxid < entry_zxid <= committed:
-                self._apply(entry_zxid, txn, origin, request_id)
+        history = self.durable.history
+        index = self._history_index_after(self.tree.last_processed_zxid)
+        while index < len(history) and history[index][0] <= committed:
+            entry_zxid, txn, origin, request_id = history[index]
+            self._apply(entry_zxid, txn, origin, request_id)
+            index += 1
 
     def _on_Proposal(self, src: int, proposal: Proposal, now_ms: int) -> None:
         if self.state != FOLLOWING or src != self.leader_id or self.awaiting_sync:
