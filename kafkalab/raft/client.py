@@ -21,7 +21,9 @@ States (QuorumState) and what moves a voter between them::
   comes back), then a vote round in epoch + 1; a lost election backs off exponentially with jitter.
 * **Replication**: followers pull with Fetch (offset + last fetched epoch); the leader answers a
   mismatch with a diverging epoch to truncate to, parks a fetch that has nothing new for up to
-  500 ms, and moves the high watermark as voters' fetch offsets show what they hold.
+  500 ms — unless the fetcher's high watermark is behind its own (KIP-1166, Kafka 4.1: before it,
+  replicas learned a new high watermark up to 500 ms late) — and moves the high watermark as
+  voters' fetch offsets show what they hold.
 * **Check quorum**: a leader that has not been fetched from by a majority within 1.5 × the fetch
   timeout resigns, so a leader cut off from the others stops acting as one.
 * **Observers**: a node that is not a voter (a broker replaying ``__cluster_metadata``) fetches too,
@@ -29,7 +31,7 @@ States (QuorumState) and what moves a voter between them::
 
 Kafka: org.apache.kafka.raft.KafkaRaftClient, QuorumState, UnattachedState, ProspectiveState,
 CandidateState, LeaderState, FollowerState, ResignedState, ElectionState, FileQuorumStateStore;
-KIP-595, KIP-996.
+KIP-595, KIP-996, KIP-1166.
 """
 
 from __future__ import annotations
@@ -382,7 +384,8 @@ class RaftClient:
             self.fetch_retry_at = None
             self.observer_target = (self.observer_target + 1) % len(self.voters)
             target = self.voters[self.observer_target]
-            self.outbox.append((target, FetchRequest(self.node_id, self.epoch, self.log.end_offset, self.log.last_fetched_epoch)))
+            self.outbox.append((target, FetchRequest(self.node_id, self.epoch, self.log.end_offset, self.log.last_fetched_epoch,
+                                                  self.high_watermark)))
             self.fetch_retry_at = now_ms + self.config.request_timeout_ms
 
     def _poll_leader(self, now_ms: int) -> None:
@@ -432,7 +435,8 @@ class RaftClient:
     def _send_fetch(self, now_ms: int) -> None:
         self.fetch_retry_at = None
         self.fetch_sent_at = now_ms
-        self.outbox.append((self.leader_id, FetchRequest(self.node_id, self.epoch, self.log.end_offset, self.log.last_fetched_epoch)))
+        self.outbox.append((self.leader_id, FetchRequest(self.node_id, self.epoch, self.log.end_offset, self.log.last_fetched_epoch,
+                                                  self.high_watermark)))
 
     def _preferred_successors(self) -> tuple[int, ...]:
         """Voters by how far their logs reach (LeaderState#nonLeaderVotersByDescendingFetchOffset)."""
@@ -570,7 +574,8 @@ class RaftClient:
                 self.check_quorum_deadline = now_ms + self.config.check_quorum_timeout_ms
         self.parked_fetches.pop(src, None)
         moved = self._maybe_update_high_watermark(now_ms)
-        if request.fetch_offset >= self.log.end_offset and not moved:
+        if request.fetch_offset >= self.log.end_offset and not moved and request.high_watermark >= self.high_watermark:
+            # Nothing new for it, and it already knows the high watermark: park (KIP-1166).
             self.parked_fetches[src] = (request, now_ms + FETCH_MAX_WAIT_MS)
             return
         self._answer_fetch(src, request)

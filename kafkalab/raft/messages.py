@@ -75,6 +75,10 @@ class FetchRequest:
     current_leader_epoch: int
     fetch_offset: int
     last_fetched_epoch: int
+    # KIP-1166 (Kafka 4.1): the high watermark the fetching replica knows (-1: none yet), so the
+    # leader answers at once instead of parking the fetch when the replica's is behind its own.
+    # Long.MAX_VALUE is what a replica that predates the field means: "park as before".
+    high_watermark: int = 2**63 - 1
 
 
 @dataclass(frozen=True)
