@@ -173,6 +173,7 @@ class KRaftBrokerNode(_Driven):
         assert self.raft is not None
         entries = self.raft.log.entries
         end = min(self.raft.high_watermark, len(entries))
+        caught_up_before = self._caught_up()
         while self.metadata_offset < end:
             entry = entries[self.metadata_offset]
             self.replayed_at[self.metadata_offset] = self.sim.now_ms
@@ -180,6 +181,13 @@ class KRaftBrokerNode(_Driven):
             if not entry.is_control:
                 for record in entry.record:
                     self.image.apply(record)
+        if self.is_fenced and self._caught_up() and not caught_up_before:
+            # BrokerLifecycleManager: caught up with its own registration, it asks to be unfenced at
+            # once rather than at the next heartbeat interval.
+            self.next_lifecycle_ms = self.sim.now_ms
+
+    def _caught_up(self) -> bool:
+        return self.broker_epoch >= 0 and self.metadata_offset > self.broker_epoch
 
     def _deadline(self) -> int | None:
         assert self.raft is not None
@@ -254,10 +262,12 @@ class KRaftCluster:
             raise AssertionError(f"{what} did not happen within {timeout_ms} ms (seed {self.sim.seed})")
 
     def wait_ready(self, timeout_ms: int = 30_000) -> int:
-        """Run until a controller is active and every running broker is registered and unfenced."""
+        """Run until a controller is active and every running broker is registered, unfenced and has
+        replayed everything committed (its own unfencing included)."""
         running = [b for b, node in self.brokers.items() if node.alive]
-        self.wait_until(lambda: self.active_controller() is not None and sorted(self.unfenced_brokers()) == running,
-                        timeout_ms, "an active controller with every broker unfenced")
+        self.wait_until(lambda: self.active_controller() is not None and sorted(self.unfenced_brokers()) == running
+                        and all(self.brokers[b].metadata_offset >= self.committed_metadata_offset() for b in running),
+                        timeout_ms, "an active controller with every broker unfenced and caught up")
         return self.active_controller()  # type: ignore[return-value]
 
     # -- doing ------------------------------------------------------------------------------------

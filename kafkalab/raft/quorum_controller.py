@@ -237,10 +237,12 @@ class QuorumController:
         if request.broker_id in self.active.image.fenced and request.current_metadata_offset > request.broker_epoch:
             records = self.active.broker_heartbeat(request.broker_id, now_ms)  # caught up: unfence
             self._trace("unfence", broker=request.broker_id)
-        fenced = request.broker_id in self.active.image.fenced
-        response = BrokerHeartbeatResponse("NONE", fenced, self.node_id, request.correlation_id)
+        offset = self._write(records, now_ms) if records else -1
+        # Answered after the UnfenceBrokerRecord (if any) commits, with what it decided.
+        response = BrokerHeartbeatResponse("NONE", request.broker_id in self.active.image.fenced, self.node_id,
+                                           request.correlation_id)
         if records:
-            self.waiting.append((self._write(records, now_ms), src, response))
+            self.waiting.append((offset, src, response))
         else:
             self.outbox.append((src, response))
 
