@@ -200,6 +200,12 @@ class _KRaftRig(_Rig):
         others = [node_name(c) for c in self.cluster.controller_ids] + [node_name(b) for b in self.cluster.broker_ids if b != broker_id]
         self.cluster.network.partition([node_name(broker_id)], others)
 
+    def isolate_controller(self, node_id: int) -> None:
+        from kafkalab.raft.kraft_cluster import node_name
+
+        others = [node_name(c) for c in self.cluster.controller_ids if c != node_id] + [node_name(b) for b in self.cluster.broker_ids]
+        self.cluster.network.partition([node_name(node_id)], others)
+
     def heal(self) -> None:
         self.cluster.network.heal()
 
