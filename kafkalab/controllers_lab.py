@@ -94,6 +94,7 @@ def zookeeper_mode_failover(partitions: int, seed: int = 1, brokers: int = 3,
 
     cluster = ZkModeCluster(brokers=brokers, seed=seed, topics=topics_for(partitions), read_cost_us=read_cost_us,
                             apply_cost_us=apply_cost_us)
+    cluster.sim.stop_tracing("net.")  # millions of messages at 10^6 partitions: keep only the moments read below
     first = cluster.wait_for_controller()
     controller = cluster.brokers[first]
     cluster.sim.run_until(lambda: controller.failover_done_ms >= 0 and bool(controller.live_brokers)
@@ -149,6 +150,7 @@ def kraft_failover(partitions: int, seed: int = 1, brokers: int = 3, controllers
     from kafkalab.raft.kraft_cluster import KRaftCluster
 
     cluster = KRaftCluster(controllers=controllers, brokers=brokers, seed=seed)
+    cluster.sim.stop_tracing("net.")
     cluster.wait_ready(60_000)
     for name, count in topics_for(partitions).items():
         cluster.create_topic(name, count, min(3, brokers), timeout_ms=120_000)

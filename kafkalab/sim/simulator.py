@@ -71,6 +71,7 @@ class Simulator:
         self.seed = seed
         self.now_ms = 0
         self.trace = Trace()
+        self._untraced: tuple[str, ...] = ()
         self._queue: list[Event] = []
         self._sequence = 0
         self._trace_seq = 0
@@ -183,8 +184,15 @@ class Simulator:
         """Append a record to the trace at the current simulated time."""
         self._trace_seq += 1
         record = TraceRecord(self.now_ms, self._trace_seq, kind, node, detail)
-        self.trace.append(record)
+        if not (self._untraced and kind.startswith(self._untraced)):
+            self.trace.append(record)
         return record
+
+    def stop_tracing(self, *prefixes: str) -> None:
+        """Keep no trace records whose kind starts with one of ``prefixes`` (e.g. ``"net."``): for
+        experiments with millions of messages, whose memory the trace would otherwise hold. Sequence
+        numbers still count them, so the records that are kept are numbered as in a full trace."""
+        self._untraced = tuple(sorted(set(self._untraced) | set(prefixes)))
 
     def add_invariant(self, name: str, check: Invariant) -> None:
         """``check(sim)`` raises AssertionError when the invariant is broken; run after every event."""

@@ -239,3 +239,13 @@ def test_sets_in_trace_details_print_in_a_stable_order() -> None:
     sim = Simulator(1)
     sim.record("example", None, members={"zeta", "alpha", "mid"})
     assert sim.trace.to_text().endswith("members={alpha, mid, zeta}")
+
+
+def test_stop_tracing_drops_a_kind_of_record_but_keeps_the_numbering() -> None:
+    sim = Simulator(seed=1)
+    sim.record("net.send", "a")
+    sim.stop_tracing("net.")
+    sim.record("net.send", "a")
+    kept = sim.record("raft.vote", "a")
+    assert [r.kind for r in sim.trace] == ["net.send", "raft.vote"]
+    assert kept.seq == 3  # as in a full trace
