@@ -423,3 +423,18 @@ class MetadataImage:
             self.fenced.discard(record.broker_id)
         else:  # pragma: no cover - a new record type must be handled here
             raise TypeError(f"unknown metadata record {record!r}")
+
+    def to_records(self) -> list[MetadataRecord]:
+        """The image as the records a snapshot holds (KIP-630): replayed into an empty image they
+        rebuild this one — each partition as one PartitionRecord with its current leader and ISR, in
+        place of the history of changes that led there. (Kafka: MetadataImage#write.)"""
+        records: list[MetadataRecord] = []
+        for broker_id in sorted(self.brokers):
+            records.append(self.brokers[broker_id])
+            if broker_id in self.fenced:
+                records.append(FenceBrokerRecord(broker_id))
+        for topic in sorted(self.partitions):
+            records.append(TopicRecord(topic, self.topic_ids[topic]))
+            records += [self.partitions[topic][p] for p in sorted(self.partitions[topic])]
+            records += [ConfigRecord(topic, name, value) for name, value in sorted(self.configs.get(topic, {}).items())]
+        return records
