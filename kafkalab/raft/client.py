@@ -28,6 +28,10 @@ States (QuorumState) and what moves a voter between them::
   timeout resigns, so a leader cut off from the others stops acting as one.
 * **Observers**: a node that is not a voter (a broker replaying ``__cluster_metadata``) fetches too,
   never votes and is not counted for the high watermark.
+* **Snapshots** (KIP-630): the state machine above writes snapshots of its committed state
+  (``take_snapshot``); entries a snapshot covers are deleted after ``metadata.max.retention.ms``.
+  A fetch for deleted entries is answered with the snapshot's id; the replica fetches it with
+  FetchSnapshot, installs it, and fetches on from where it ends.
 
 Kafka: org.apache.kafka.raft.KafkaRaftClient, QuorumState, UnattachedState, ProspectiveState,
 CandidateState, LeaderState, FollowerState, ResignedState, ElectionState, FileQuorumStateStore;
@@ -50,6 +54,8 @@ from kafkalab.raft.messages import (
     EndQuorumEpochResponse,
     FetchRequest,
     FetchResponse,
+    FetchSnapshotRequest,
+    FetchSnapshotResponse,
     VoteRequest,
     VoteResponse,
 )
@@ -156,8 +162,9 @@ class RaftClient:
         return len(self.voters) // 2 + 1
 
     def committed_entries(self) -> list[LogEntry]:
-        """Entries below the high watermark: what a state machine may apply."""
-        return self.log.entries[:max(self.high_watermark, 0)]
+        """Entries kept below the high watermark: what a state machine may apply (after the
+        snapshot, if the log no longer starts at 0)."""
+        return self.log.entries_between(self.log.start_offset, max(self.high_watermark, 0))
 
     def next_deadline_ms(self) -> int | None:
         deadlines = [self.election_deadline, self.fetch_deadline, self.fetch_retry_at, self.check_quorum_deadline]
@@ -187,11 +194,22 @@ class RaftClient:
         watermark passes it. Raises :class:`NotLeaderError` on any other node."""
         if self.role != LEADER:
             raise NotLeaderError(self.node_id, self.leader_id, self.epoch)
-        entries = self.log.append_as_leader(list(records), self.epoch)
+        entries = self.log.append_as_leader(list(records), self.epoch, now_ms)
         self._trace("append", first=entries[0].offset if entries else self.log.end_offset, count=len(entries), epoch=self.epoch)
         self._update_own_end_offset(now_ms)
         self._complete_parked_fetches(now_ms)
         return entries[0].offset if entries else self.log.end_offset
+
+    def take_snapshot(self, snapshot: Any, retention_ms: int, now_ms: int) -> None:
+        """The state machine wrote a snapshot of its committed state: keep it, and delete the entries
+        it covers that are older than ``retention_ms`` (KafkaMetadataLog's cleaning)."""
+        if snapshot.end_offset > max(self.high_watermark, 0):
+            raise AssertionError(f"node {self.node_id}: a snapshot at {snapshot.end_offset} is past the high watermark "
+                                 f"{self.high_watermark}: only committed state may be snapshotted")
+        self.log.take_snapshot(snapshot)
+        deleted = self.log.delete_before_snapshot(now_ms, retention_ms)
+        self._trace("snapshot", end_offset=snapshot.end_offset, epoch=snapshot.epoch, records=len(snapshot.records),
+                    deleted=deleted, log_start=self.log.start_offset)
 
     def resign(self, now_ms: int) -> None:
         """A leader steps down gracefully (shutdown): EndQuorumEpoch names its best successors."""
@@ -558,6 +576,13 @@ class RaftClient:
         if request.current_leader_epoch > self.epoch:
             error("UNKNOWN_LEADER_EPOCH")
             return
+        snapshot = self.log.snapshot
+        if snapshot is not None and self.log.needs_snapshot(request.fetch_offset, request.last_fetched_epoch):
+            self._trace("fetch_needs_snapshot", replica=src, fetch_offset=request.fetch_offset,
+                        log_start=self.log.start_offset, snapshot=(snapshot.end_offset, snapshot.epoch))
+            self.outbox.append((src, FetchResponse("NONE", self.epoch, self.node_id, self.high_watermark,
+                                                   snapshot_end_offset=snapshot.end_offset, snapshot_epoch=snapshot.epoch)))
+            return
         diverging = self.log.validate_offset_and_epoch(request.fetch_offset, request.last_fetched_epoch)
         if diverging is not None:
             self._trace("fetch_diverging", replica=src, fetch_offset=request.fetch_offset,
@@ -579,6 +604,17 @@ class RaftClient:
             self.parked_fetches[src] = (request, now_ms + FETCH_MAX_WAIT_MS)
             return
         self._answer_fetch(src, request)
+
+    def _on_FetchSnapshotRequest(self, src: int, request: FetchSnapshotRequest, now_ms: int) -> None:
+        snapshot = self.log.snapshot
+        if self.role != LEADER or request.current_leader_epoch != self.epoch:
+            error = ("NOT_LEADER_OR_FOLLOWER" if self.role != LEADER else
+                     "FENCED_LEADER_EPOCH" if request.current_leader_epoch < self.epoch else "UNKNOWN_LEADER_EPOCH")
+            self.outbox.append((src, FetchSnapshotResponse(error, self.epoch, self.leader_id)))
+        elif snapshot is None or (snapshot.end_offset, snapshot.epoch) != (request.snapshot_end_offset, request.snapshot_epoch):
+            self.outbox.append((src, FetchSnapshotResponse("SNAPSHOT_NOT_FOUND", self.epoch, self.node_id)))  # a newer one replaced it
+        else:
+            self.outbox.append((src, FetchSnapshotResponse("NONE", self.epoch, self.node_id, snapshot)))
 
     def _answer_fetch(self, replica: int, request: FetchRequest) -> None:
         records = self.log.read(request.fetch_offset, self.config.fetch_max_entries)
@@ -607,6 +643,25 @@ class RaftClient:
         self._complete_parked_fetches(now_ms)
         return True
 
+    # -- FetchSnapshot (follower side) -------------------------------------------------------------
+    def _on_FetchSnapshotResponse(self, src: int, response: FetchSnapshotResponse, now_ms: int) -> None:
+        self._observe_epoch(response.leader_epoch, response.leader_id, now_ms, reason=f"fetch-snapshot response from {src}")
+        if self.role != FOLLOWER or src != self.leader_id or response.leader_epoch != self.epoch:
+            return
+        self.fetch_sent_at = None
+        snapshot = response.snapshot
+        if response.error != "NONE" or snapshot is None:
+            self.fetch_retry_at = now_ms + self.config["controller.quorum.retry.backoff.ms"]
+            return
+        self.fetch_deadline = now_ms + self.config.fetch_timeout_ms
+        self.fetched_from_leader = True
+        if snapshot.end_offset > max(self.high_watermark, 0):  # it holds nothing committed that the snapshot lacks
+            self.log.install_snapshot(snapshot)
+            self.high_watermark = snapshot.end_offset  # a snapshot holds committed state only
+            self._trace("snapshot_installed", leader=src, end_offset=snapshot.end_offset, epoch=snapshot.epoch,
+                        records=len(snapshot.records))
+        self._send_fetch(now_ms)
+
     # -- Fetch (follower side) ------------------------------------------------------------------
     def _on_FetchResponse(self, src: int, response: FetchResponse, now_ms: int) -> None:
         before = (self.role, self.epoch, self.leader_id)
@@ -625,6 +680,11 @@ class RaftClient:
             return
         self.fetch_deadline = now_ms + self.config.fetch_timeout_ms
         self.fetched_from_leader = True
+        if response.snapshot_end_offset >= 0:
+            self.fetch_sent_at = now_ms  # the FetchSnapshot is this follower's outstanding request now
+            self.outbox.append((src, FetchSnapshotRequest(self.node_id, self.epoch, response.snapshot_end_offset,
+                                                          response.snapshot_epoch)))
+            return
         if response.diverging_epoch >= 0:
             before = self.log.end_offset
             new_end = self.log.truncate_to_end_offset(OffsetAndEpoch(response.diverging_end_offset, response.diverging_epoch))

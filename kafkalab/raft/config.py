@@ -1,4 +1,5 @@
-"""The ``controller.quorum.*`` configuration of a KRaft node, with Kafka 4.x's defaults.
+"""The ``controller.quorum.*`` configuration of a KRaft node (and the ``metadata.*`` keys of its
+snapshots), with Kafka 4.x's defaults.
 
 Unknown keys are errors that suggest the closest real key, as everywhere in kafkalab.
 ``controller.quorum.voters`` is ``id@host:port`` pairs in Kafka; the simulator needs only the ids,
@@ -10,7 +11,8 @@ one Fetch response carries. Kafka caps a response by bytes (KafkaRaftClient's
 scenario stop a follower between two entries, as Raft's Figure 8 needs.
 
 Kafka: org.apache.kafka.raft.QuorumConfig (QUORUM_*_CONFIG, DEFAULT_QUORUM_*), KafkaRaftClient
-(FETCH_MAX_WAIT_MS, RETRY_BACKOFF_BASE_MS), KIP-595, KIP-996.
+(FETCH_MAX_WAIT_MS, RETRY_BACKOFF_BASE_MS), KafkaConfig (METADATA_SNAPSHOT_MAX_INTERVAL_MS_CONFIG,
+METADATA_MAX_RETENTION_MILLIS_CONFIG); KIP-595, KIP-996, KIP-630, KIP-876.
 """
 
 from __future__ import annotations
@@ -40,6 +42,12 @@ QUORUM_CONFIG_KEYS: dict[str, ConfigKey] = {
                   "Wait before retrying a request that failed.", at_least(0)),
         ConfigKey("controller.quorum.append.linger.ms", int, 25,
                   "How long the leader gathers appends into one batch (kafkalab appends at once).", at_least(0)),
+        # The metadata log's snapshots and retention (KafkaConfig's metadata.* keys; KIP-630, KIP-876).
+        ConfigKey("metadata.log.max.snapshot.interval.ms", int, 3_600_000,
+                  "Longest time between snapshots of the committed metadata, if anything new was committed (0: never).",
+                  at_least(0)),
+        ConfigKey("metadata.max.retention.ms", int, 604_800_000,
+                  "How long metadata log entries are kept once a snapshot covers them.", at_least(0)),
     ]
 }
 

@@ -135,6 +135,9 @@ class KRaftBrokerNode(_Driven):
     def on_crash(self) -> None:
         self.raft = None
 
+    def on_wipe(self) -> None:
+        self.durable = DurableState()  # a new disk: the metadata log starts again from nothing
+
     def on_restart(self) -> None:
         self.incarnation += 1
 
@@ -171,11 +174,19 @@ class KRaftBrokerNode(_Driven):
 
     def _replay(self) -> None:
         assert self.raft is not None
-        entries = self.raft.log.entries
-        end = min(self.raft.high_watermark, len(entries))
+        log = self.raft.log
+        end = min(self.raft.high_watermark, log.end_offset)
         caught_up_before = self._caught_up()
+        if self.metadata_offset < log.start_offset and log.snapshot is not None:
+            # What it had not replayed was replaced by a snapshot (FetchSnapshot): load it, then go on.
+            self.image = MetadataImage()
+            for record in log.snapshot.records:
+                self.image.apply(record)
+            self.metadata_offset = log.start_offset
+            self.sim.record("kraft.broker.load_snapshot", self.node_id, end_offset=log.start_offset)
         while self.metadata_offset < end:
-            entry = entries[self.metadata_offset]
+            entry = log.entry_at(self.metadata_offset)
+            assert entry is not None
             self.replayed_at[self.metadata_offset] = self.sim.now_ms
             self.metadata_offset += 1
             if not entry.is_control:
@@ -298,6 +309,11 @@ class KRaftCluster:
     def restart_broker(self, broker_id: int) -> None:
         self.brokers[broker_id].restart()
 
+    def wipe_broker(self, broker_id: int) -> None:
+        """Crash a broker and lose its disk; restarted, it fetches the metadata log from the start
+        (or the controllers' snapshot, when the start has been deleted)."""
+        self.brokers[broker_id].wipe()
+
     def committed_metadata_offset(self) -> int:
         active = self.active_controller()
         return self.controllers[active].controller.raft.high_watermark if active is not None else -1  # type: ignore[union-attr]
@@ -318,11 +334,12 @@ class KRaftCluster:
                 reference = qc
         if reference is None:
             return
-        entries = reference.raft.log.entries
+        reference_log = reference.raft.log
         for broker in self.brokers.values():
             if broker.raft is None or not broker.alive:
                 continue
             upto = min(broker.metadata_offset, max(reference.raft.high_watermark, 0))
-            if upto > 0 and broker.raft.log.entries[upto - 1] != entries[upto - 1]:
-                raise AssertionError(f"broker {broker.broker_id} replayed offset {upto - 1} as {broker.raft.log.entries[upto - 1]!r}; "
-                                     f"the committed log has {entries[upto - 1]!r}")
+            replayed, committed = broker.raft.log.entry_at(upto - 1), reference_log.entry_at(upto - 1)
+            if replayed is not None and committed is not None and replayed != committed:  # (either may be in a snapshot now)
+                raise AssertionError(f"broker {broker.broker_id} replayed offset {upto - 1} as {replayed!r}; "
+                                     f"the committed log has {committed!r}")

@@ -15,8 +15,16 @@ lets the leader commit anything (see :func:`kafkalab.raft.rules.leader_high_wate
 Entries are durable once appended (KRaft flushes before it acknowledges: the leader before counting
 its own end offset, a follower before its next fetch), so a crash keeps the log; a wipe loses it.
 
+**Snapshots (KIP-630).** The log would grow forever; instead a node now and then writes a
+*snapshot*: its state machine's state at a committed offset, as records (``Snapshot``). Entries
+before the latest snapshot may then be deleted (``delete_before_snapshot``, once older than
+``metadata.max.retention.ms``): the log then starts at ``start_offset``. A replica that needs what
+was deleted is sent the snapshot instead (``needs_snapshot``; FetchSnapshot) and installs it
+(``install_snapshot``): its log then starts where the snapshot ends.
+
 Kafka: org.apache.kafka.raft.ReplicatedLog (endOffsetForEpoch, validateOffsetAndEpoch,
-truncateToEndOffset), KafkaMetadataLog, LeaderChangeMessage.json; KIP-595.
+truncateToEndOffset, deleteBeforeSnapshot, truncateToLatestSnapshot), KafkaMetadataLog,
+LeaderChangeMessage.json; KIP-595, KIP-630.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ class LogEntry:
     offset: int
     epoch: int
     record: Any
+    append_time_ms: int = 0  # when the leader appended it (what metadata.max.retention.ms measures)
 
     @property
     def is_control(self) -> bool:
@@ -55,28 +64,51 @@ class OffsetAndEpoch:
         return (self.epoch, self.offset)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """A KIP-630 snapshot: the state machine's records as of ``end_offset`` (exclusive), whose last
+    entry had ``epoch``; ``(end_offset, epoch)`` is its id, as in Kafka's snapshot file names."""
+
+    end_offset: int
+    epoch: int
+    records: tuple[Any, ...]
+
+    @property
+    def snapshot_id(self) -> OffsetAndEpoch:
+        return OffsetAndEpoch(self.end_offset, self.epoch)
+
+
 class RaftLog:
-    """Entries in offset order; nothing below ``end_offset`` is ever rewritten except by truncation."""
+    """Entries in offset order from ``start_offset``; nothing below ``end_offset`` is ever rewritten
+    except by truncation, and nothing below ``start_offset`` is kept except as the latest snapshot."""
 
     def __init__(self) -> None:
-        self.entries: list[LogEntry] = []
+        self.entries: list[LogEntry] = []  # entries[i] has offset start_offset + i
+        self.start_offset = 0
+        self.snapshot: Snapshot | None = None  # the latest snapshot this node holds
         self.truncations = 0  # how many truncations dropped entries (lets checkers cache safely)
 
     @property
     def end_offset(self) -> int:
-        return len(self.entries)
+        return self.start_offset + len(self.entries)
 
     @property
     def last_fetched_epoch(self) -> int:
-        """The epoch of the last entry (0 for an empty log)."""
-        return self.entries[-1].epoch if self.entries else 0
+        """The epoch of the last entry (the snapshot's if every entry was deleted; 0 for an empty log)."""
+        if self.entries:
+            return self.entries[-1].epoch
+        return self.snapshot.epoch if self.snapshot is not None and self.start_offset > 0 else 0
 
     def end_offset_and_epoch(self) -> OffsetAndEpoch:
         return OffsetAndEpoch(self.end_offset, self.last_fetched_epoch)
 
     def epoch_starts(self) -> list[tuple[int, int]]:
-        """The epoch cache: ``(epoch, start offset)`` for each epoch present, oldest first."""
+        """The epoch cache: ``(epoch, start offset)`` for each epoch present, oldest first. Once a
+        prefix is deleted, the snapshot's epoch is kept as starting at ``start_offset`` (Kafka's
+        LeaderEpochFileCache#truncateFromStart keeps the epoch that was current there)."""
         starts: list[tuple[int, int]] = []
+        if self.start_offset > 0 and self.snapshot is not None:
+            starts.append((self.snapshot.epoch, self.start_offset))
         for entry in self.entries:
             if not starts or starts[-1][0] != entry.epoch:
                 starts.append((entry.epoch, entry.offset))
@@ -103,10 +135,10 @@ class RaftLog:
             return end
         return None
 
-    def append_as_leader(self, records: list[Any], epoch: int) -> list[LogEntry]:
+    def append_as_leader(self, records: list[Any], epoch: int, now_ms: int = 0) -> list[LogEntry]:
         if epoch < self.last_fetched_epoch:
             raise ValueError(f"cannot append in epoch {epoch}: the log already holds epoch {self.last_fetched_epoch}")
-        new = [LogEntry(self.end_offset + index, epoch, record) for index, record in enumerate(records)]
+        new = [LogEntry(self.end_offset + index, epoch, record, now_ms) for index, record in enumerate(records)]
         self.entries.extend(new)
         return new
 
@@ -120,9 +152,12 @@ class RaftLog:
 
     def truncate_to(self, offset: int) -> int:
         """Drop entries at ``offset`` and after; returns how many were dropped."""
+        if offset < self.start_offset:
+            raise AssertionError(f"truncating to {offset}, below the log start offset {self.start_offset}: "
+                                 f"only committed entries are deleted, and committed entries are never truncated")
         dropped = max(0, self.end_offset - offset)
         if dropped:
-            del self.entries[offset:]
+            del self.entries[offset - self.start_offset:]
             self.truncations += 1
         return dropped
 
@@ -138,7 +173,51 @@ class RaftLog:
         return offset
 
     def read(self, offset: int, max_entries: int) -> tuple[LogEntry, ...]:
-        return tuple(self.entries[offset:offset + max_entries])
+        start = max(offset, self.start_offset) - self.start_offset
+        return tuple(self.entries[start:start + max_entries])
 
     def entry_at(self, offset: int) -> LogEntry | None:
-        return self.entries[offset] if 0 <= offset < len(self.entries) else None
+        index = offset - self.start_offset
+        return self.entries[index] if 0 <= index < len(self.entries) else None
+
+    def entries_between(self, start: int, end: int) -> list[LogEntry]:
+        """The entries kept with ``start <= offset < end``."""
+        low = max(start, self.start_offset) - self.start_offset
+        return self.entries[low:max(low, end - self.start_offset)]
+
+    # -- snapshots (KIP-630) ------------------------------------------------------------------------
+    def take_snapshot(self, snapshot: Snapshot) -> None:
+        """Keep a snapshot the state machine wrote of its committed state (newer ones replace older)."""
+        if self.snapshot is None or snapshot.end_offset > self.snapshot.end_offset:
+            self.snapshot = snapshot
+
+    def delete_before_snapshot(self, now_ms: int, retention_ms: int) -> int:
+        """Delete the entries the latest snapshot covers once they are older than ``retention_ms``
+        (``metadata.max.retention.ms``); returns how many were deleted."""
+        if self.snapshot is None:
+            return 0
+        count = 0
+        while (count < len(self.entries) and self.start_offset + count < self.snapshot.end_offset
+               and self.entries[count].append_time_ms <= now_ms - retention_ms):
+            count += 1
+        if count:
+            del self.entries[:count]
+            self.start_offset += count
+        return count
+
+    def needs_snapshot(self, fetch_offset: int, last_fetched_epoch: int) -> bool:
+        """KafkaMetadataLog#validateOffsetAndEpoch's first test: what this replica asks for was
+        deleted (or does not match where the log now starts), so only the snapshot can help it."""
+        if self.start_offset == 0 or self.snapshot is None:
+            return False
+        return (fetch_offset < self.start_offset
+                or (fetch_offset == self.start_offset and last_fetched_epoch != self.snapshot.epoch)
+                or last_fetched_epoch < self.snapshot.epoch)
+
+    def install_snapshot(self, snapshot: Snapshot) -> None:
+        """ReplicatedLog#truncateToLatestSnapshot after FetchSnapshot: the log restarts where the
+        snapshot ends (every entry it held is either in the snapshot or was never committed)."""
+        self.snapshot = snapshot
+        self.entries = []
+        self.start_offset = snapshot.end_offset
+        self.truncations += 1

@@ -11,15 +11,18 @@ The differences with Raft's paper, in Kafka's words: AppendEntries is replaced b
 ``diverging_epoch`` to truncate to), a new leader announces itself with BeginQuorumEpoch, and a
 leader that resigns tells the others with EndQuorumEpoch (with its preferred successors).
 
-Kafka: clients/src/main/resources/common/message/{Vote,BeginQuorumEpoch,EndQuorumEpoch,Fetch}
-Request/Response.json; KIP-595, KIP-996 (``pre_vote``).
+A fifth, FetchSnapshot (KIP-630), serves a replica that needs entries the leader has already
+replaced by a snapshot.
+
+Kafka: clients/src/main/resources/common/message/{Vote,BeginQuorumEpoch,EndQuorumEpoch,Fetch,
+FetchSnapshot}Request/Response.json; KIP-595, KIP-996 (``pre_vote``), KIP-630.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kafkalab.raft.log import LogEntry
+from kafkalab.raft.log import LogEntry, Snapshot
 
 NO_LEADER = -1
 
@@ -90,7 +93,29 @@ class FetchResponse:
     records: tuple[LogEntry, ...] = ()
     diverging_epoch: int = -1  # set: the follower's log diverges; truncate to where this epoch ends
     diverging_end_offset: int = -1
+    snapshot_end_offset: int = -1  # set (KIP-630 SnapshotId): what it asked for was deleted; fetch this snapshot
+    snapshot_epoch: int = -1
+
+
+@dataclass(frozen=True)
+class FetchSnapshotRequest:
+    """KIP-630: ask the leader for the snapshot a FetchResponse named. (Kafka sends it in chunks by
+    position; the simulator's snapshots are small enough for one.)"""
+
+    replica_id: int
+    current_leader_epoch: int
+    snapshot_end_offset: int
+    snapshot_epoch: int
+
+
+@dataclass(frozen=True)
+class FetchSnapshotResponse:
+    error: str  # NONE, SNAPSHOT_NOT_FOUND, NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH
+    leader_epoch: int
+    leader_id: int
+    snapshot: Snapshot | None = None
 
 
 RaftMessage = (VoteRequest | VoteResponse | BeginQuorumEpochRequest | BeginQuorumEpochResponse
-               | EndQuorumEpochRequest | EndQuorumEpochResponse | FetchRequest | FetchResponse)
+               | EndQuorumEpochRequest | EndQuorumEpochResponse | FetchRequest | FetchResponse
+               | FetchSnapshotRequest | FetchSnapshotResponse)

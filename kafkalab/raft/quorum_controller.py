@@ -42,14 +42,16 @@ from kafkalab.config import BrokerConfig
 from kafkalab.jvm import JavaRandom
 from kafkalab.raft.client import DurableState, RaftClient
 from kafkalab.raft.config import QuorumConfig
+from kafkalab.raft.log import Snapshot
 from kafkalab.raft.messages import (
     BeginQuorumEpochRequest, BeginQuorumEpochResponse, EndQuorumEpochRequest, EndQuorumEpochResponse,
-    FetchRequest, FetchResponse, VoteRequest, VoteResponse,
+    FetchRequest, FetchResponse, FetchSnapshotRequest, FetchSnapshotResponse, VoteRequest, VoteResponse,
 )
 from kafkalab.raft.rules import LEADER
 
 RAFT_MESSAGES = (VoteRequest, VoteResponse, BeginQuorumEpochRequest, BeginQuorumEpochResponse,
-                 EndQuorumEpochRequest, EndQuorumEpochResponse, FetchRequest, FetchResponse)
+                 EndQuorumEpochRequest, EndQuorumEpochResponse, FetchRequest, FetchResponse,
+                 FetchSnapshotRequest, FetchSnapshotResponse)
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,8 @@ class QuorumController:
         self.config = config
         self._trace = trace or (lambda kind, **detail: None)
         self.raft = RaftClient(node_id, voters, quorum, durable, rng, now_ms, trace=self._trace)
+        self.quorum = quorum
+        self.last_snapshot_ms = now_ms
         self.placement_seed = rng.getrandbits(48)
         self.committed_state = self._fresh_controller()
         self.committed_offset = 0  # Raft offsets replayed into committed_state
@@ -129,6 +133,9 @@ class QuorumController:
 
     def next_deadline_ms(self, now_ms: int) -> int | None:
         deadlines = [d for d in (self.raft.next_deadline_ms(),) if d is not None]
+        interval = self.quorum["metadata.log.max.snapshot.interval.ms"]
+        if interval:
+            deadlines.append(max(now_ms, self.last_snapshot_ms + interval))
         if self.active is not None:
             liveness = self.active.next_liveness_deadline(now_ms)
             if liveness is not None:
@@ -152,6 +159,7 @@ class QuorumController:
 
     def poll(self, now_ms: int) -> list[tuple[Any, Any]]:
         self.outbox += self.raft.poll(now_ms)
+        self._maybe_snapshot(now_ms)
         if self.active is not None:
             for broker_id in self.active.expired_brokers(now_ms):
                 records = self.active.fence(broker_id)
@@ -173,14 +181,39 @@ class QuorumController:
             self.outbox.append((item[1], item[2]))
 
     def _replay_committed(self) -> None:
-        entries = self.raft.log.entries
-        end = min(self.raft.high_watermark, len(entries))
+        log = self.raft.log
+        if self.committed_offset < log.start_offset:
+            # The entries it has not replayed are gone (a snapshot was installed, or it restarted
+            # after its own log was cleaned): start from the snapshot (MetadataLoader#handleLoadSnapshot).
+            assert log.snapshot is not None and log.snapshot.end_offset == log.start_offset
+            self.committed_state = self._fresh_controller()
+            self.committed_state.append(list(log.snapshot.records))
+            self.committed_offset = log.start_offset
+            self._trace("load_snapshot", end_offset=log.start_offset, records=len(log.snapshot.records))
+        end = min(self.raft.high_watermark, log.end_offset)
         while self.committed_offset < end:
-            entry = entries[self.committed_offset]
+            entry = log.entry_at(self.committed_offset)
+            assert entry is not None
             self.committed_offset += 1
             if entry.is_control:
                 continue
             self.committed_state.append(list(entry.record))
+
+    def _maybe_snapshot(self, now_ms: int) -> None:
+        """KIP-876: snapshot the committed state every metadata.log.max.snapshot.interval.ms, if
+        anything new was committed since the last one (Kafka also snapshots after
+        metadata.log.max.record.bytes.between.snapshots bytes; the simulator's records have no size)."""
+        interval = self.quorum["metadata.log.max.snapshot.interval.ms"]
+        latest = self.raft.log.snapshot
+        if not interval or now_ms < self.last_snapshot_ms + interval:
+            return
+        self.last_snapshot_ms = now_ms  # look again one interval from now, whatever happens here
+        if self.committed_offset <= (latest.end_offset if latest is not None else 0):
+            return
+        last = self.raft.log.entry_at(self.committed_offset - 1)
+        epoch = last.epoch if last is not None else latest.epoch  # type: ignore[union-attr]
+        snapshot = Snapshot(self.committed_offset, epoch, tuple(self.committed_state.image.to_records()))
+        self.raft.take_snapshot(snapshot, self.quorum["metadata.max.retention.ms"], now_ms)
 
     def _claim(self, now_ms: int) -> None:
         """QuorumController.claim: the whole log is committed and replayed; now write."""

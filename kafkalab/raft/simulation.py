@@ -289,15 +289,15 @@ class RaftCluster:
             if not node.alive or client is None or client.high_watermark <= 0:
                 continue
             log = node.durable.log
-            entries = log.entries
-            start = 0
+            start = log.start_offset
             cached = self._checked.get(node_id)
             if cached is not None and cached[0] is log and cached[1] == log.truncations:
-                start = cached[2]
-            end = min(client.high_watermark, len(entries))
+                start = max(start, cached[2])
+            end = min(client.high_watermark, log.end_offset)
             self._checked[node_id] = (log, log.truncations, max(start, end))
             for offset in range(start, end):
-                entry = entries[offset]
+                entry = log.entry_at(offset)
+                assert entry is not None
                 known = self.committed.setdefault(offset, entry)
                 if known != entry:
                     raise CommittedDataLost(

@@ -12,11 +12,16 @@ from hypothesis import strategies as st
 from kafkalab.raft.kraft_cluster import KRaftCluster
 
 
-@settings(derandomize=True, max_examples=12, deadline=None)
-@given(seed=st.integers(0, 2**31), controllers=st.sampled_from([1, 3, 5]))
-def test_kraft_control_plane_converges(seed: int, controllers: int) -> None:
+# With snapshots on, controllers snapshot every 3 s and delete what a snapshot covers at once, so
+# restarted and wiped nodes often need FetchSnapshot (KIP-630) to catch up.
+SNAPSHOTS_ON = {"metadata.log.max.snapshot.interval.ms": 3_000, "metadata.max.retention.ms": 0}
+
+
+@settings(derandomize=True, max_examples=16, deadline=None)
+@given(seed=st.integers(0, 2**31), controllers=st.sampled_from([1, 3, 5]), snapshots=st.booleans())
+def test_kraft_control_plane_converges(seed: int, controllers: int, snapshots: bool) -> None:
     rng = random.Random(seed)
-    cluster = KRaftCluster(controllers=controllers, brokers=3, seed=seed)
+    cluster = KRaftCluster(controllers=controllers, brokers=3, seed=seed, quorum_config=SNAPSHOTS_ON if snapshots else None)
     cluster.wait_ready(60_000)
     created = 0
     for _step in range(12):
@@ -30,7 +35,7 @@ def test_kraft_control_plane_converges(seed: int, controllers: int) -> None:
         elif action < 0.5:
             broker = rng.choice(list(cluster.brokers))
             if cluster.brokers[broker].alive:
-                cluster.crash_broker(broker)
+                cluster.wipe_broker(broker) if rng.random() < 0.3 else cluster.crash_broker(broker)
             else:
                 cluster.restart_broker(broker)
         else:

@@ -4,7 +4,7 @@ the whole metadata already in memory."""
 
 from __future__ import annotations
 
-from kafkalab.broker.messages import RegisterBrokerRecord, TopicRecord
+from kafkalab.broker.messages import MetadataImage, RegisterBrokerRecord, TopicRecord
 from kafkalab.raft.kraft_cluster import KRaftCluster
 
 
@@ -88,3 +88,59 @@ def test_brokers_learn_a_new_high_watermark_at_once_kip_1166() -> None:
                         and r.node == f"controller-{active}" and r.detail["new"] > last)
     cluster.wait_until(lambda: all(last in b.replayed_at for b in cluster.brokers.values()), 5_000, "brokers replaying the topic")
     assert max(b.replayed_at[last] for b in cluster.brokers.values()) - committed_at <= 10
+
+
+SNAPSHOTS_ON = {"metadata.log.max.snapshot.interval.ms": 5_000, "metadata.max.retention.ms": 0}
+
+
+def test_controllers_snapshot_the_metadata_and_delete_the_log_it_covers_kip_630() -> None:
+    cluster = KRaftCluster(controllers=3, brokers=3, seed=5, quorum_config=SNAPSHOTS_ON)
+    cluster.wait_ready()
+    for index in range(3):
+        cluster.create_topic(f"t{index}", 2, 3)
+    cluster.sim.advance(6_000)
+    for node in cluster.controllers.values():
+        qc = node.controller
+        assert qc is not None and qc.raft.log.snapshot is not None
+        assert qc.raft.log.start_offset == qc.raft.log.snapshot.end_offset > 0  # retention 0: deleted at once
+        rebuilt = MetadataImage()
+        for record in qc.raft.log.snapshot.records:
+            rebuilt.apply(record)
+        assert rebuilt.partitions == qc.committed_state.image.partitions  # state, not the history
+    assert KRaftCluster(controllers=3, brokers=3, seed=5).controllers[3001].quorum["metadata.max.retention.ms"] == 604_800_000
+
+
+def test_a_broker_with_a_new_disk_catches_up_from_the_leaders_snapshot_with_fetch_snapshot() -> None:
+    cluster = KRaftCluster(controllers=3, brokers=3, seed=6, quorum_config=SNAPSHOTS_ON)
+    active = cluster.wait_ready()
+    cluster.create_topic("orders", 3, 3)
+    cluster.sim.advance(6_000)
+    leader_log = cluster.controllers[active].controller.raft.log
+    assert leader_log.start_offset > 0
+    cluster.wipe_broker(2)
+    cluster.restart_broker(2)
+    cluster.wait_ready()
+    broker = cluster.brokers[2]
+    assert broker.raft is not None and broker.raft.log.start_offset > 0  # it never saw offset 0
+    assert any(r.kind == "kraft.broker.load_snapshot" and r.node == "broker-2" for r in cluster.sim.trace)
+    assert broker.image.partitions == cluster.controllers[active].controller.committed_state.image.partitions
+
+
+def test_a_restarted_standby_and_a_new_leader_work_from_snapshots() -> None:
+    cluster = KRaftCluster(controllers=3, brokers=3, seed=7, quorum_config=SNAPSHOTS_ON)
+    active = cluster.wait_ready()
+    cluster.create_topic("orders", 3, 3)
+    standby = next(c for c in cluster.controller_ids if c != active)
+    cluster.crash_controller(standby)
+    cluster.create_topic("payments", 2, 3)
+    cluster.sim.advance(6_000)  # the others snapshot and delete what the standby lacks
+    cluster.restart_controller(standby)
+    cluster.sim.advance(3_000)
+    expected = cluster.controllers[active].controller.committed_state.image.partitions
+    assert cluster.controllers[standby].controller.committed_state.image.partitions == expected
+    cluster.crash_controller(active)  # the next leader starts from its own snapshot and log
+    cluster.wait_until(lambda: cluster.active_controller() not in (None, active), 10_000, "a new active controller")
+    cluster.create_topic("refunds", 1, 3)
+    new = cluster.controllers[cluster.active_controller()].controller
+    cluster.wait_until(lambda: all("refunds" in b.image.partitions for b in cluster.brokers.values()), 5_000, "brokers replaying")
+    assert set(new.committed_state.image.partitions) == {"orders", "payments", "refunds"}
