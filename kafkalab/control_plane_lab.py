@@ -235,14 +235,14 @@ def _kraft_snapshot(rig: _KRaftRig, at_ms: int, state: _FaultState, events: list
     if best is not None:
         for entry in best.raft.committed_entries()[-10:]:
             change = (f"LeaderChange(leader={entry.record.leader_id})" if entry.is_control
-                      else "; ".join(_describe_record(r) for r in entry.record))
+                      else "; ".join(describe_record(r) for r in entry.record))
             log.append({"position": f"offset {entry.offset} (epoch {entry.epoch})", "change": change})
     active = cluster.active_controller()
     return ControlPlaneSnapshot("KRaft", at_ms, controllers, brokers, log, events[-12:],
                                 f"controller {active}" if active is not None else "nobody")
 
 
-def _describe_record(record: Any) -> str:
+def describe_record(record: Any) -> str:
     """A metadata record as Kafka's metadata shell would name it, with the fields that matter here."""
     name = type(record).__name__
     fields = {k: v for k, v in vars(record).items() if v is not None and v is not False and k != "rack"}
