@@ -198,7 +198,11 @@ DIED = "the grading process died during this check (os._exit, a crash, or runnin
 
 
 def _death_message(worker: Worker, limits: Limits) -> str:
-    if worker.process.poll() == -getattr(signal, "SIGXCPU", -1000) and limits.cpu_s:
+    try:  # its output closed first: give the kernel a moment to report how it ended (a loaded machine is slow)
+        code = worker.process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        code = worker.process.poll()
+    if code == -getattr(signal, "SIGXCPU", -1000) and limits.cpu_s:
         return f"your code used more than {limits.cpu_s:g} s of CPU time in this check (an infinite loop?)"
     return DIED + worker.last_words()
 
