@@ -56,19 +56,24 @@ class _Rig:
 
     mode = ""
     sim: Any
+    cluster: Any
 
     def controller_name(self) -> str: ...
     def leaders(self) -> dict[int, int]: ...  # partition -> leader, as the controller decided (committed)
     def crash_controller(self) -> None: ...
     def controller_crash_moments(self, old: str) -> tuple[Callable[[], bool], Callable[[], bool]]: ...
-    def crash_broker(self, broker_id: int) -> None: ...
-    def restart_broker(self, broker_id: int) -> None: ...
     def isolate(self, broker_id: int) -> None: ...
     def heal(self) -> None: ...
     def knows_dead(self, broker_id: int) -> bool: ...
     def decided_without(self, broker_id: int) -> bool: ...
     def everyone_knows(self, excluding: int = -1) -> bool: ...
     def back(self, broker_id: int) -> bool: ...
+
+    def crash_broker(self, broker_id: int) -> None:
+        self.cluster.crash_broker(broker_id)
+
+    def restart_broker(self, broker_id: int) -> None:
+        self.cluster.restart_broker(broker_id)
 
     def wait(self, predicate: Callable[[], bool], what: str, timeout_ms: int = 120_000) -> int:
         if not self.sim.run_until(predicate, timeout_ms):
@@ -115,12 +120,6 @@ class _ZooKeeperModeRig(_Rig):
             controller = self._controller()
             return controller is not None and controller.broker_id != old_id and controller.failover_done_ms >= 0
         return detected, decided
-
-    def crash_broker(self, broker_id: int) -> None:
-        self.cluster.crash_broker(broker_id)
-
-    def restart_broker(self, broker_id: int) -> None:
-        self.cluster.restart_broker(broker_id)
 
     def isolate(self, broker_id: int) -> None:
         self.cluster.isolate_broker(broker_id)
@@ -187,12 +186,6 @@ class _KRaftRig(_Rig):
         def decided() -> bool:  # a standby won and claimed: it already held every record
             return self.cluster.active_controller() not in (None, old_id)
         return detected, decided
-
-    def crash_broker(self, broker_id: int) -> None:
-        self.cluster.crash_broker(broker_id)
-
-    def restart_broker(self, broker_id: int) -> None:
-        self.cluster.restart_broker(broker_id)
 
     def isolate(self, broker_id: int) -> None:
         from kafkalab.raft.kraft_cluster import node_name

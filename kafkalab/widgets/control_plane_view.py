@@ -11,7 +11,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from kafkalab.control_plane_lab import ACTIONS, ControlPlaneLab, ControlPlaneSnapshot
+from kafkalab.control_plane_lab import ControlPlaneLab, ControlPlaneSnapshot
+from kafkalab.widgets.replay_controls import replay_controls
 
 ROW_COLORS = {"leader": "#c8e6c9", "leading": "#c8e6c9", "down": "#eeeeee", "cut off": "#ffe0b2"}
 
@@ -43,39 +44,7 @@ def control_plane_html(snapshot: ControlPlaneSnapshot) -> str:
 
 
 def ControlPlaneView(mode: str = "KRaft", seed: int = 1):  # noqa: N802 - reads like a class
-    import ipywidgets as widgets
-
     lab = ControlPlaneLab(mode, seed)
-    at = widgets.FloatSlider(value=0, min=0, max=lab.duration_ms / 1000, step=0.5, description="time (s)",
-                             continuous_update=False)
-    target = widgets.Dropdown(options=list(lab.targets), value=lab.targets[0], description="target")
-    buttons = {action: widgets.Button(description=f"{action} at this time") for action in ACTIONS}
-    reset = widgets.Button(description="reset")
-    actions = widgets.HTML()
-    view = widgets.HTML()
-
-    def refresh(_: Any = None) -> None:
-        try:
-            view.value = control_plane_html(lab.run(round(at.value * 1000)))
-        except Exception as error:  # noqa: BLE001 - say what went wrong in the widget itself
-            view.value = f"<pre>{escape(type(error).__name__)}: {escape(str(error))}</pre>"
-        actions.value = "<span style='font-family:monospace'>" + (", ".join(
-            f"{action} {who} at {t / 1000:.1f} s" for t, action, who in lab.actions) or "no faults yet") + "</span>"
-
-    def on_action(action: str) -> Any:
-        def handler(_button: Any) -> None:
-            lab.add(round(at.value * 1000), action, target.value)
-            at.value = min(at.max, at.value + 25)  # jump ahead: detection takes 9 to 18 s
-            refresh()
-        return handler
-
-    def on_reset(_button: Any) -> None:
-        lab.actions.clear()
-        refresh()
-
-    for action, button in buttons.items():
-        button.on_click(on_action(action))
-    reset.on_click(on_reset)
-    at.observe(refresh, names="value")
-    refresh()
-    return widgets.VBox([at, widgets.HBox([target, *buttons.values(), reset]), actions, view])
+    # Each fault jumps 25 s ahead: detection alone takes 9 s (KRaft brokers) to 18 s (ZooKeeper sessions).
+    return replay_controls(lab, control_plane_html, choose="target", options=list(lab.targets), start_s=0,
+                           step_s=0.5, jump_s=25)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from kafkalab.quorum_lab import QuorumLab, QuorumSnapshot
+from kafkalab.widgets.replay_controls import replay_controls
 
 STATE_COLORS = {"leader": "#c8e6c9", "leading": "#c8e6c9", "follower": "#e3f2fd", "following": "#e3f2fd",
                 "candidate": "#fff3e0", "prospective": "#fffde7", "looking": "#fff3e0", "resigned": "#f3e5f5",
@@ -30,40 +31,7 @@ def quorum_html(snapshot: QuorumSnapshot, what: str) -> str:
 
 
 def QuorumView(kind: str = "raft", nodes: int = 3, seed: int = 1):  # noqa: N802 - reads like a class
-    import ipywidgets as widgets
-
     lab = QuorumLab(kind, nodes, seed)
     what = "records" if kind == "raft" else "writes"
-    at = widgets.FloatSlider(value=5, min=0, max=lab.duration_ms / 1000, step=0.1, description="time (s)",
-                             continuous_update=False)
-    node = widgets.Dropdown(options=list(range(1, nodes + 1)), value=1, description="node")
-    buttons = {action: widgets.Button(description=f"{action} at this time") for action in ("crash", "restart", "cut", "heal")}
-    reset = widgets.Button(description="reset")
-    actions = widgets.HTML()
-    view = widgets.HTML()
-
-    def refresh(_=None) -> None:
-        try:
-            view.value = quorum_html(lab.run(round(at.value * 1000)), what)
-        except Exception as error:  # noqa: BLE001 - say what went wrong in the widget itself
-            view.value = f"<pre>{escape(type(error).__name__)}: {escape(str(error))}</pre>"
-        actions.value = "<span style='font-family:monospace'>" + (", ".join(
-            f"{action} {n} at {t / 1000:.1f} s" for t, action, n in lab.actions) or "no faults yet") + "</span>"
-
-    def on_action(action: str):
-        def handler(_button) -> None:
-            lab.add(round(at.value * 1000), action, node.value)
-            at.value = min(at.max, at.value + 5)  # jump ahead to see what followed
-            refresh()
-        return handler
-
-    def on_reset(_button) -> None:
-        lab.actions.clear()
-        refresh()
-
-    for action, button in buttons.items():
-        button.on_click(on_action(action))
-    reset.on_click(on_reset)
-    at.observe(refresh, names="value")
-    refresh()
-    return widgets.VBox([at, widgets.HBox([node, *buttons.values(), reset]), actions, view])
+    return replay_controls(lab, lambda snapshot: quorum_html(snapshot, what), choose="node",
+                           options=list(range(1, nodes + 1)), start_s=5, step_s=0.1, jump_s=5)
