@@ -36,6 +36,7 @@ from kafkalab.broker.messages import (
     CreateTopicsRequest,
     FenceBrokerRecord,
     MetadataImage,
+    PartitionChangeRecord,
     RegisterBrokerRecord,
 )
 from kafkalab.config import BrokerConfig
@@ -269,6 +270,7 @@ class QuorumController:
         records: list[Any] = []
         if request.broker_id in self.active.image.fenced and request.current_metadata_offset > request.broker_epoch:
             records = self.active.broker_heartbeat(request.broker_id, now_ms)  # caught up: unfence
+            records += _rejoin_isrs(self.active, request.broker_id, records)
             self._trace("unfence", broker=request.broker_id)
         offset = self._write(records, now_ms) if records else -1
         # Answered after the UnfenceBrokerRecord (if any) commits, with what it decided.
@@ -291,6 +293,21 @@ class QuorumController:
             if records:
                 last = self._write(records, now_ms)
         self.waiting.append((last, src, CreateTopicsResponse("NONE", tuple(results), self.node_id, request.correlation_id)))
+
+
+def _rejoin_isrs(controller: Controller, broker_id: int, pending: list[Any]) -> list[Any]:
+    """An unfenced broker rejoins the ISR of the partitions it replicates that have a leader. In Kafka
+    each *leader* does this with AlterPartition once the follower has caught up on its data; this
+    control plane moves no data, so a returning replica counts as caught up at once (as chapter 08's
+    ZooKeeper mode does too). Partitions the unfencing itself gives a new leader are left to it."""
+    electing = {(r.topic, r.partition_id) for r in pending if isinstance(r, PartitionChangeRecord)}
+    records: list[Any] = []
+    for topic in sorted(controller.image.partitions):
+        for partition in sorted(controller.image.partitions[topic].values(), key=lambda r: r.partition_id):
+            if (broker_id in partition.replicas and broker_id not in partition.isr and partition.leader >= 0
+                    and (topic, partition.partition_id) not in electing):
+                records.append(PartitionChangeRecord(topic, partition.partition_id, isr=(*partition.isr, broker_id)))
+    return records
 
 
 def _not_controller(response: Any, leader: int) -> Any:
