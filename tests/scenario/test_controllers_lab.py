@@ -59,3 +59,7 @@ def test_the_stored_results_cover_a_thousand_to_a_million_partitions() -> None:
     ready = {(row["mode"], row["partitions"]): row["ready_ms"] for row in stored["results"]}
     assert ready[("ZooKeeper", 1_000_000)] > ready[("ZooKeeper", 1_000)] + 30_000  # grows with the partitions
     assert abs(ready[("KRaft", 1_000_000)] - ready[("KRaft", 1_000)]) < 2_000  # flat
+    rows = {(row["mode"], row["partitions"]): row for row in stored["results"]}
+    zk = rows[("ZooKeeper", 1_000_000)]
+    assert zk["leaders_moved"] == 333_000 and zk["leaders_moved_ms"] > zk["propagated_ms"] > zk["ready_ms"]
+    assert rows[("KRaft", 1_000_000)]["leaders_moved"] == 0
