@@ -5,7 +5,8 @@ the ratio ZooKeeper mode / KRaft) and how long each run took on this machine, an
 ``kafkalab/data/controller_failover.json``, which chapter 08 plots. The simulated times are
 deterministic (seed 1); the per-partition costs are the lab's documented constants.
 
-    .venv/bin/python benchmarks/bench_controller_failover.py            # 10^3 .. 10^6 (several minutes)
+    .venv/bin/python benchmarks/bench_controller_failover.py            # 10^3 .. 10^6 (about half an hour:
+                                                                        # 10^6 simulated ZooKeeper writes)
     .venv/bin/python benchmarks/bench_controller_failover.py 1000 10000 # chosen counts only
 """
 
