@@ -20,7 +20,8 @@ States (QuorumState) and what moves a voter between them::
   round that bumps no epoch (so a voter that was cut off cannot disrupt a healthy leader when it
   comes back), then a vote round in epoch + 1; a lost election backs off exponentially with jitter.
 * **Replication**: followers pull with Fetch (offset + last fetched epoch); the leader answers a
-  mismatch with a diverging epoch to truncate to, parks a fetch that has nothing new for up to
+  mismatch with a diverging epoch to truncate to (``diverging_epoch`` and ``truncation_offset`` in
+  :mod:`kafkalab.raft.log`, exercise ex17, are the two halves of that agreement), parks a fetch that has nothing new for up to
   500 ms — unless the fetcher's high watermark is behind its own (KIP-1166, Kafka 4.1: before it,
   replicas learned a new high watermark up to 500 ms late) — and moves the high watermark as
   voters' fetch offsets show what they hold.
@@ -45,7 +46,16 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from kafkalab.raft.config import FETCH_MAX_WAIT_MS, RETRY_BACKOFF_BASE_MS, QuorumConfig
-from kafkalab.raft.log import LeaderChangeMessage, LogEntry, OffsetAndEpoch, RaftLog
+from kafkalab.raft.log import (
+    DivergingEpochRule,
+    LeaderChangeMessage,
+    LogEntry,
+    OffsetAndEpoch,
+    RaftLog,
+    TruncationRule,
+    diverging_epoch,
+    truncation_offset,
+)
 from kafkalab.raft.messages import (
     NO_LEADER,
     BeginQuorumEpochRequest,
@@ -107,6 +117,8 @@ class RaftClient:
         *,
         vote_rule: VoteRule | None = None,
         high_watermark_rule: HighWatermarkRule | None = None,
+        diverging_epoch_rule: DivergingEpochRule | None = None,
+        truncation_rule: TruncationRule | None = None,
         trace: Callable[..., None] | None = None,
     ) -> None:
         self.node_id = node_id
@@ -117,6 +129,8 @@ class RaftClient:
         self.rng = rng
         self.vote_rule: VoteRule = vote_rule or rules.can_grant_vote
         self.high_watermark_rule: HighWatermarkRule = high_watermark_rule or rules.leader_high_watermark
+        self.diverging_epoch_rule: DivergingEpochRule = diverging_epoch_rule or diverging_epoch
+        self.truncation_rule: TruncationRule = truncation_rule or truncation_offset
         self._trace = trace or (lambda kind, **detail: None)
         self.is_voter = node_id in self.voters
         self.outbox: list[Outbound] = []
@@ -583,7 +597,7 @@ class RaftClient:
             self.outbox.append((src, FetchResponse("NONE", self.epoch, self.node_id, self.high_watermark,
                                                    snapshot_end_offset=snapshot.end_offset, snapshot_epoch=snapshot.epoch)))
             return
-        diverging = self.log.validate_offset_and_epoch(request.fetch_offset, request.last_fetched_epoch)
+        diverging = self.log.validate_offset_and_epoch(request.fetch_offset, request.last_fetched_epoch, self.diverging_epoch_rule)
         if diverging is not None:
             self._trace("fetch_diverging", replica=src, fetch_offset=request.fetch_offset,
                         last_fetched_epoch=request.last_fetched_epoch, truncate_to=(diverging.epoch, diverging.offset))
@@ -687,7 +701,8 @@ class RaftClient:
             return
         if response.diverging_epoch >= 0:
             before = self.log.end_offset
-            new_end = self.log.truncate_to_end_offset(OffsetAndEpoch(response.diverging_end_offset, response.diverging_epoch))
+            new_end = self.log.truncate_to_end_offset(OffsetAndEpoch(response.diverging_end_offset, response.diverging_epoch),
+                                                      self.truncation_rule)
             self._trace("truncate", leader=src, epoch=self.epoch, from_offset=before, to_offset=new_end,
                         diverging=(response.diverging_epoch, response.diverging_end_offset))
             if self.high_watermark > new_end:

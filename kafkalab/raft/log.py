@@ -9,6 +9,14 @@ derived from the entries: for each epoch, the offset where it starts. Two questi
   the follower's ``last_fetched_epoch`` does not match (``validate_offset_and_epoch``).
 * ``truncate_to_end_offset(epoch, end_offset)`` — what a follower does with a diverging epoch.
 
+**Log agreement** (exercise ex17) rests on these two answers, written as pure functions of the epoch
+cache: :func:`diverging_epoch` (the leader's: does a follower's fetch position agree with my log?)
+and :func:`truncation_offset` (the follower's: where to cut, given the leader's diverging epoch).
+Together they keep Raft's *Log Matching* property — two logs holding an entry with the same offset
+and epoch are identical up to it — without Raft's AppendEntries consistency check: one fetch round
+trip per diverging epoch, not per entry. ``RaftLog``'s methods call them, and the client can be given
+a learner's versions instead.
+
 A new leader's first entry in its epoch is a control record, ``LeaderChangeMessage``: it is what
 lets the leader commit anything (see :func:`kafkalab.raft.rules.leader_high_watermark`).
 
@@ -24,13 +32,20 @@ was deleted is sent the snapshot instead (``needs_snapshot``; FetchSnapshot) and
 
 Kafka: org.apache.kafka.raft.ReplicatedLog (endOffsetForEpoch, validateOffsetAndEpoch,
 truncateToEndOffset, deleteBeforeSnapshot, truncateToLatestSnapshot), KafkaMetadataLog,
-LeaderChangeMessage.json; KIP-595, KIP-630.
+KafkaRaftClient#handleFetchRequest / #handleFetchResponse, LeaderChangeMessage.json; KIP-595, KIP-630;
+Raft paper §5.3 (Log Matching, Figure 7).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
+
+
+class LogMatchingError(ValueError, AssertionError):
+    """Entries that do not continue this log (a gap, or an epoch older than its last): the leader
+    sent them because it took a diverging log for a prefix of its own. A ValueError to a caller, and
+    an AssertionError too, so that a simulation stops on it as on any broken safety property."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,58 @@ class OffsetAndEpoch:
 
     def key(self) -> tuple[int, int]:
         return (self.epoch, self.offset)
+
+
+EpochStarts = list[tuple[int, int]]  # the epoch cache: (epoch, start offset), oldest first
+DivergingEpochRule = Callable[[EpochStarts, int, int, int], OffsetAndEpoch | None]
+TruncationRule = Callable[[EpochStarts, int, OffsetAndEpoch], int]
+
+
+def end_offset_for_epoch(epoch_starts: EpochStarts, log_end_offset: int, epoch: int) -> OffsetAndEpoch:
+    """ReplicatedLog#endOffsetForEpoch: the largest epoch in ``epoch_starts`` not after ``epoch`` and
+    the offset where it ends (where the next epoch starts, or ``log_end_offset`` for the last one);
+    OffsetAndEpoch(0, 0) when every epoch of the log is after ``epoch``."""
+    # BEGIN EXERCISE ex17_raft_log_agreement
+    found = OffsetAndEpoch(0, 0)
+    for index, (known_epoch, _start) in enumerate(epoch_starts):
+        if known_epoch > epoch:
+            break
+        end = epoch_starts[index + 1][1] if index + 1 < len(epoch_starts) else log_end_offset
+        found = OffsetAndEpoch(end, known_epoch)
+    return found
+    # END EXERCISE
+
+
+def diverging_epoch(epoch_starts: EpochStarts, log_end_offset: int, fetch_offset: int,
+                    last_fetched_epoch: int) -> OffsetAndEpoch | None:
+    """The leader's side, ReplicatedLog#validateOffsetAndEpoch as KafkaRaftClient#handleFetchRequest
+    asks it: None when a follower whose log ends at ``fetch_offset`` with an entry of
+    ``last_fetched_epoch`` agrees with this log (the leader's); otherwise the diverging epoch — this
+    log's largest epoch not after ``last_fetched_epoch`` — and the offset where it ends here, which
+    the FetchResponse carries back (KIP-595's DivergingEpoch)."""
+    # BEGIN EXERCISE ex17_raft_log_agreement
+    end = end_offset_for_epoch(epoch_starts, log_end_offset, last_fetched_epoch)
+    # Agreement needs both: this log has the follower's last epoch, and that epoch runs here at
+    # least as far as the follower's log does. Equal offsets alone prove nothing.
+    if end.epoch != last_fetched_epoch or end.offset < fetch_offset:
+        return end
+    return None
+    # END EXERCISE
+
+
+def truncation_offset(epoch_starts: EpochStarts, log_end_offset: int, diverging: OffsetAndEpoch) -> int:
+    """The follower's side, ReplicatedLog#truncateToEndOffset as KafkaRaftClient#handleFetchResponse
+    calls it: the offset to truncate this log (the follower's) to, given the leader's ``diverging``
+    epoch and where it ends on the leader. Keep what both logs have of that epoch: up to where the
+    leader's version ends, or where this log's own version ends if sooner; a log without that epoch
+    keeps only up to where its largest earlier epoch ends."""
+    # BEGIN EXERCISE ex17_raft_log_agreement
+    local = end_offset_for_epoch(epoch_starts, log_end_offset, diverging.epoch)
+    if local.epoch == diverging.epoch:
+        return min(local.offset, diverging.offset)
+    # This log's entries from local.offset on belong to an epoch the leader never wrote there.
+    return local.offset
+    # END EXERCISE
 
 
 @dataclass(frozen=True)
@@ -116,24 +183,14 @@ class RaftLog:
 
     def end_offset_for_epoch(self, epoch: int) -> OffsetAndEpoch:
         """The largest epoch not after ``epoch`` and the offset where it ends; (0, 0) if none."""
-        found = OffsetAndEpoch(0, 0)
-        starts = self.epoch_starts()
-        for index, (known_epoch, _start) in enumerate(starts):
-            if known_epoch > epoch:
-                break
-            end = starts[index + 1][1] if index + 1 < len(starts) else self.end_offset
-            found = OffsetAndEpoch(end, known_epoch)
-        return found
+        return end_offset_for_epoch(self.epoch_starts(), self.end_offset, epoch)
 
-    def validate_offset_and_epoch(self, offset: int, epoch: int) -> OffsetAndEpoch | None:
+    def validate_offset_and_epoch(self, offset: int, epoch: int,
+                                  rule: DivergingEpochRule = diverging_epoch) -> OffsetAndEpoch | None:
         """None if a follower whose log ends at ``offset`` with ``epoch`` agrees with this log;
-        otherwise where it must truncate to (the diverging epoch and its end offset)."""
-        if offset == 0 and epoch == 0:
-            return None
-        end = self.end_offset_for_epoch(epoch)
-        if end.epoch != epoch or end.offset < offset:
-            return end
-        return None
+        otherwise where it must truncate to (the diverging epoch and its end offset). ``rule`` is
+        :func:`diverging_epoch` unless a learner's version is plugged in."""
+        return rule(self.epoch_starts(), self.end_offset, offset, epoch)
 
     def append_as_leader(self, records: list[Any], epoch: int, now_ms: int = 0) -> list[LogEntry]:
         if epoch < self.last_fetched_epoch:
@@ -145,9 +202,10 @@ class RaftLog:
     def append_as_follower(self, entries: tuple[LogEntry, ...] | list[LogEntry]) -> None:
         for entry in entries:
             if entry.offset != self.end_offset:
-                raise ValueError(f"entry at offset {entry.offset} does not follow the log end offset {self.end_offset}")
+                raise LogMatchingError(f"entry at offset {entry.offset} does not follow the log end offset {self.end_offset}")
             if entry.epoch < self.last_fetched_epoch:
-                raise ValueError(f"entry at offset {entry.offset} has epoch {entry.epoch}, older than {self.last_fetched_epoch}")
+                raise LogMatchingError(f"entry at offset {entry.offset} has epoch {entry.epoch}, older than the epoch "
+                                       f"{self.last_fetched_epoch} of the entry before it")
             self.entries.append(entry)
 
     def truncate_to(self, offset: int) -> int:
@@ -161,14 +219,11 @@ class RaftLog:
             self.truncations += 1
         return dropped
 
-    def truncate_to_end_offset(self, diverging: OffsetAndEpoch) -> int:
+    def truncate_to_end_offset(self, diverging: OffsetAndEpoch, rule: TruncationRule = truncation_offset) -> int:
         """ReplicatedLog.truncateToEndOffset: cut where the leader's ``diverging`` epoch ends, or
-        where this log's own version of that epoch ends if sooner. Returns the new end offset."""
-        local = self.end_offset_for_epoch(diverging.epoch)
-        if local.epoch == diverging.epoch:
-            offset = min(local.offset, diverging.offset)
-        else:
-            offset = local.offset
+        where this log's own version of that epoch ends if sooner (``rule``: :func:`truncation_offset`
+        unless a learner's version is plugged in). Returns the offset truncated to."""
+        offset = rule(self.epoch_starts(), self.end_offset, diverging)
         self.truncate_to(offset)
         return offset
 

@@ -5,11 +5,16 @@
   never had the entry wins the next election. With Kafka's commit rule the entry was never
   committed, so nothing committed is lost; a leader that commits by counting replicas of the old
   entry loses it (the invariant says so, with the trace).
+* :func:`figure_seven` — Raft's Figure 7 played on KRaft: a new leader comes to power over
+  followers whose logs lack entries, hold extra uncommitted ones, or hold entries of an epoch the
+  leader never saw; diverging epochs and truncation must bring every log to the leader's (ex17).
 * :func:`random_faults` — crashes, restarts, partitions and appends chosen by a seeded generator,
   with every invariant checked after every event (RaftEventSimulationTest's shape).
+* :func:`minority_leaders` — leaders cut off with a minority keep appending while the majority
+  moves on (MIT 6.5840's TestBackup), so followers come back with logs that diverge.
 * :func:`logs_picture` — every node's log as rows of ``offset:epoch``, with the committed prefix.
 
-Kafka: org.apache.kafka.raft.RaftEventSimulationTest; Raft paper Figure 8 (§5.4.2).
+Kafka: org.apache.kafka.raft.RaftEventSimulationTest; Raft paper Figure 7 (§5.3), Figure 8 (§5.4.2).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafkalab.raft.client import HighWatermarkRule, VoteRule
+from kafkalab.raft.client import DurableState, ElectionState, HighWatermarkRule, VoteRule
+from kafkalab.raft.log import DivergingEpochRule, LeaderChangeMessage, LogEntry, RaftLog, TruncationRule
 from kafkalab.raft.rules import LEADER
-from kafkalab.raft.simulation import RaftCluster
+from kafkalab.raft.simulation import RaftCluster, node_name
 
 
 @dataclass
@@ -30,16 +36,22 @@ class ScenarioStep:
 
 
 @dataclass
-class FigureEight:
+class Play:
+    """A scripted scenario: its cluster and the story of what it did, step by step."""
+
     cluster: RaftCluster
     steps: list[ScenarioStep] = field(default_factory=list)
-    old_entry_offset: int = -1
 
     def say(self, text: str) -> None:
         self.steps.append(ScenarioStep(self.cluster.sim.now_ms, text))
 
     def story(self) -> str:
         return "\n".join(f"t={step.time_ms:>6} ms  {step.text}" for step in self.steps)
+
+
+@dataclass
+class FigureEight(Play):
+    old_entry_offset: int = -1
 
 
 def figure_eight(seed: int = 1, high_watermark_rule: HighWatermarkRule | None = None,
@@ -126,6 +138,138 @@ def figure_eight(seed: int = 1, high_watermark_rule: HighWatermarkRule | None = 
     return play
 
 
+# Figure 7 on KRaft: each node's disk when the nodes start — its log from offset 0 as (epoch, record),
+# with LC for a leader's LeaderChange record, and its quorum-state (epoch, voted id, leader id). How
+# the quorum got there (every step is one Raft allows):
+#   epoch 1, node 1 leads: LC, 'a' reach everyone and are committed.
+#   epoch 2, node 2 leads: LC, 'b', 'c' reach node 3; nodes 4 and 5 fetch only the LC (committed).
+#   epoch 3, node 4 leads with the votes of 5 and 1: its LC at offset 3 and 'x' at 4; node 5
+#     fetches only the LC. Nobody else hears of epoch 3.
+#   epoch 4, node 2 leads with the votes of 3 and 1: its LC at 5 and 'd' at 6; node 1 fetches
+#     everything, node 3 up to the LC, so offsets 0-5 are committed and 'd' is not. Then all stop.
+LC = "LC"
+FIGURE_SEVEN_DISKS: dict[int, tuple[list[tuple[int, Any]], tuple[int, int, int]]] = {
+    1: ([(1, LC), (1, "a"), (2, LC), (2, "b"), (2, "c"), (4, LC), (4, "d")], (4, 2, 2)),
+    2: ([(1, LC), (1, "a"), (2, LC), (2, "b"), (2, "c"), (4, LC), (4, "d")], (4, 2, 2)),
+    3: ([(1, LC), (1, "a"), (2, LC), (2, "b"), (2, "c"), (4, LC)], (4, 2, 2)),
+    4: ([(1, LC), (1, "a"), (2, LC), (3, LC), (3, "x")], (3, 4, 4)),
+    5: ([(1, LC), (1, "a"), (2, LC), (3, LC)], (3, 4, 4)),
+}
+FIGURE_SEVEN_LEADERS = {1: 1, 2: 2, 3: 4, 4: 2}  # epoch -> the node that led it (whose LC record it wrote)
+FIGURE_SEVEN_COMMITTED = 6  # offsets below it were committed in epoch 4
+
+
+def figure_seven_disks() -> dict[int, DurableState]:
+    """Fresh copies of the Figure 7 disks, as the nodes' durable state."""
+    voters = tuple(sorted(FIGURE_SEVEN_DISKS))
+    disks = {}
+    for node_id, (entries, (epoch, voted_id, leader_id)) in FIGURE_SEVEN_DISKS.items():
+        log = RaftLog()
+        log.append_as_follower([
+            LogEntry(offset, entry_epoch, LeaderChangeMessage(FIGURE_SEVEN_LEADERS[entry_epoch], voters) if record == LC else record)
+            for offset, (entry_epoch, record) in enumerate(entries)])
+        disks[node_id] = DurableState(log, ElectionState(epoch, voted_id, leader_id))
+    return disks
+
+
+@dataclass
+class FigureSeven(Play):
+    before: str = ""  # every node's log as the nodes started
+    leader: int = -1
+
+    @classmethod
+    def start(cls, seed: int = 1, diverging_epoch_rule: DivergingEpochRule | None = None,
+              truncation_rule: TruncationRule | None = None, check_invariants: bool = True) -> FigureSeven:
+        """Five voters started from the Figure 7 disks (nothing has run yet)."""
+        cluster = RaftCluster(voters=5, seed=seed, durable=figure_seven_disks(), check_invariants=check_invariants,
+                              diverging_epoch_rule=diverging_epoch_rule, truncation_rule=truncation_rule)
+        # What epoch 4 committed is known to the "committed data is never lost" invariant from the start.
+        cluster.committed.update({entry.offset: entry for entry in cluster.log_of(2)[:FIGURE_SEVEN_COMMITTED]})
+        return cls(cluster, before=logs_picture(cluster))
+
+    def run(self, timeout_ms: int = 10_000) -> None:
+        """Elect a leader, append 'e' and 'f', and run until every voter holds exactly the leader's
+        log. Raises InvariantViolation when an invariant breaks, AssertionError when the logs do not
+        agree within ``timeout_ms``."""
+        cluster = self.cluster
+        self.say(f"five voters start from the disks above; offsets 0-{FIGURE_SEVEN_COMMITTED - 1} were committed in epoch 4")
+        self.leader = leader = cluster.check_one_leader(20_000)
+        client = cluster.client(leader)
+        assert client is not None
+        self.say(f"node {leader} wins epoch {client.epoch} and writes its LeaderChange record at offset "
+                 f"{client.epoch_start_offset}")
+        for value in ("e", "f"):
+            cluster.append(value)
+        self.say(f"node {leader} appends 'e' and 'f'; the others fetch from it")
+        if not cluster.run_until(lambda: voters_agree(cluster), timeout_ms):
+            raise AssertionError(disagreement(cluster, timeout_ms))
+        self.say(f"every voter holds node {leader}'s log, and its high watermark is at the end")
+
+
+def figure_seven(seed: int = 1, diverging_epoch_rule: DivergingEpochRule | None = None,
+                 truncation_rule: TruncationRule | None = None, check_invariants: bool = True,
+                 timeout_ms: int = 10_000) -> FigureSeven:
+    """Raft's Figure 7 on five voters started from :data:`FIGURE_SEVEN_DISKS`: a leader is elected
+    (node 2 with the seeds tried, though nodes 1 and 3 could win too), and every follower's log must
+    become the leader's — node 3 lacks an entry, nodes 4 and 5 hold entries of epoch 3, which the
+    leader never saw, after fewer entries of epoch 2 than it has."""
+    scene = FigureSeven.start(seed, diverging_epoch_rule, truncation_rule, check_invariants)
+    scene.run(timeout_ms)
+    return scene
+
+
+def voters_agree(cluster: RaftCluster) -> bool:
+    """A leader runs, and every voter runs with exactly its log, all of it committed."""
+    leader = cluster.leader()
+    if leader is None:
+        return False
+    wanted = cluster.log_of(leader)
+    for node_id in cluster.voter_ids:
+        client = cluster.client(node_id)
+        if client is None or not cluster.nodes[node_id].alive or client.high_watermark != len(wanted):
+            return False
+        if cluster.log_of(node_id) != wanted:
+            return False
+    return True
+
+
+def disagreement(cluster: RaftCluster, waited_ms: int) -> str:
+    """Why the voters do not agree yet: every node's log, and what the others were told and did."""
+    leader = cluster.leader()
+    picture = "every node's log (| marks a node's high watermark):\n" + logs_picture(cluster)
+    if leader is None:
+        return f"after {waited_ms} ms no leader runs (seed {cluster.sim.seed})\n\n" + picture
+    behind = [n for n in cluster.voter_ids if cluster.log_of(n) != cluster.log_of(leader)]
+    text = (f"after {waited_ms} ms the logs of nodes {behind} still differ from leader {leader}'s, or are not all "
+            f"committed (seed {cluster.sim.seed})\n\n" + picture)
+    if behind:
+        text += ("\n\nthe diverging epochs each was sent and how it truncated, first and last:\n"
+                 + "\n".join(agreement_trace(cluster, node_id) for node_id in behind))
+    return text
+
+
+def agreement_trace(cluster: RaftCluster, node_id: int, first: int = 3, last: int = 3) -> str:
+    """The diverging epochs the leaders sent ``node_id`` and its truncations, from the trace: the
+    first few and the last few, with how many came between."""
+    name = node_name(node_id)
+    lines = []
+    for record in cluster.sim.trace:
+        if record.kind == "raft.fetch_diverging" and record.detail.get("replica") == node_id:
+            epoch, offset = record.detail["truncate_to"]
+            lines.append(f"t={record.time_ms:>6} ms  node {record.node.rsplit('-', 1)[1]} (leader) to node {node_id}: your "  # type: ignore[union-attr]
+                         f"fetch at offset {record.detail['fetch_offset']} after epoch {record.detail['last_fetched_epoch']} "
+                         f"diverges; my epoch {epoch} ends at offset {offset}")
+        elif record.kind == "raft.truncate" and record.node == name:
+            end, to = record.detail["from_offset"], record.detail["to_offset"]
+            dropped = f"{end - to} entries dropped" if to < end else "nothing dropped"
+            lines.append(f"t={record.time_ms:>6} ms  node {node_id} truncates to offset {to} (its log ended at {end}: {dropped})")
+    if not lines:
+        return f"node {node_id}: no diverging epoch was ever sent to it, and it never truncated"
+    if len(lines) > first + last:
+        lines = lines[:first] + [f"            … {len(lines) - first - last} more like these …"] + lines[-last:]
+    return f"node {node_id}:\n" + "\n".join(lines)
+
+
 def split_vote(seed: int = 1, vote_rule: VoteRule | None = None, vote_delay_ms: int = 800) -> RaftCluster:
     """Two candidates, one voter between them: nodes 1 and 2 cannot reach each other, both reach
     node 3, and vote responses are slow, so both ask node 3 for its vote in the same epoch before
@@ -170,6 +314,59 @@ def random_faults(cluster: RaftCluster, seed: int, steps: int = 30, step_ms: int
                 if cluster.append(f"v{counter}") is not None:
                     done.append(f"t={cluster.sim.now_ms} append v{counter}")
         cluster.run(rng.randint(step_ms // 2, step_ms * 2))
+    return done
+
+
+def minority_leaders(cluster: RaftCluster, seed: int, rounds: int = 10, appends: int = 4,
+                     done: list[str] | None = None) -> list[str]:
+    """MIT 6.5840's TestBackup, at random: again and again the leader is cut off with a minority and
+    keeps appending entries that can never commit, while the majority elects a new leader that
+    commits its own; now and then a voter crashes or restarts. The voters that were on the losing side
+    come back holding entries, and epochs, the new leader never saw. Returns what it did (also
+    appended to ``done`` as it goes, so a caller still has it if an invariant stops the run)."""
+    rng = random.Random(seed)
+    ids = list(cluster.voter_ids)
+    done = [] if done is None else done
+    counter = 0
+
+    def append(count: int) -> None:
+        nonlocal counter
+        for _ in range(count):
+            counter += 1
+            if cluster.append(f"v{counter}") is not None:
+                done.append(f"t={cluster.sim.now_ms} append v{counter} at node {cluster.leader()}")
+
+    for _round in range(rounds):
+        if not cluster.run_until(lambda: cluster.leader() is not None, 10_000):
+            cluster.heal()
+            done.append(f"t={cluster.sim.now_ms} no leader: heal")
+            continue
+        leader = cluster.leader()
+        assert leader is not None
+        others = [n for n in ids if n != leader]
+        minority = [leader] + rng.sample(others, rng.randint(0, max(0, (len(ids) - 1) // 2 - 1)))
+        cluster.heal()
+        if len(ids) > 2:
+            cluster.partition(minority, [n for n in ids if n not in minority])
+            done.append(f"t={cluster.sim.now_ms} partition {minority} (the leader with a minority)")
+        append(rng.randint(1, appends))
+        cluster.run(rng.randint(100, 1_500))
+        cluster.run_until(lambda: cluster.leader() not in (None, *minority), 10_000)
+        append(rng.randint(1, appends))
+        cluster.run(rng.randint(100, 1_500))
+        action = rng.random()
+        down = [n for n in ids if not cluster.nodes[n].alive]
+        if action < 0.3 and len(down) < len(ids) // 2:
+            victim = rng.choice([n for n in ids if cluster.nodes[n].alive])
+            cluster.crash(victim)
+            done.append(f"t={cluster.sim.now_ms} crash {victim}")
+        elif action < 0.6 and down:
+            back = rng.choice(down)
+            cluster.restart(back)
+            done.append(f"t={cluster.sim.now_ms} restart {back}")
+        elif action < 0.8:
+            cluster.heal()
+            done.append(f"t={cluster.sim.now_ms} heal")
     return done
 
 

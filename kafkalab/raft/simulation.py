@@ -8,15 +8,20 @@ by the invariants of Kafka's RaftEventSimulationTest:
 * **single leader per epoch** — no two nodes ever lead the same epoch (election safety);
 * **monotonic epoch** — a node's durable epoch never goes back;
 * **monotonic high watermark** — a running node's high watermark never goes back;
+* **log matching** — Raft's Log Matching property: two logs that hold an entry with the same offset
+  and epoch hold the same record there and are identical before it (checked as: every copy of that
+  entry has the same record and the same epoch just before it, which by induction is the whole prefix);
 * **committed data is never lost** — an entry below any node's high watermark is the same entry on
   every node whose high watermark covers it, forever (this is where a wrong vote or commit rule
   shows up, with the trace of how).
 
 The driver is thin: ``RaftNode`` hands messages and wake-ups to its ``RaftClient`` and sends what
-comes back; crash keeps the durable state (log, quorum-state), wipe loses it.
+comes back; crash keeps the durable state (log, quorum-state), wipe loses it. ``durable=`` starts
+nodes from given disks (a scenario's divergent logs, as in the Raft paper's Figure 7).
 
 Kafka: org.apache.kafka.raft.RaftEventSimulationTest (Cluster, MessageRouter, the invariants
-SingleLeader, MonotonicEpoch, MonotonicHighWatermark, ConsistentCommittedData); MIT 6.5840 Lab 3.
+SingleLeader, MonotonicEpoch, MonotonicHighWatermark, ConsistentCommittedData); Raft paper §5.3
+(Log Matching); MIT 6.5840 Lab 3.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any, Callable
 
 from kafkalab.raft.client import DurableState, HighWatermarkRule, NotLeaderError, RaftClient, VoteRule
 from kafkalab.raft.config import QuorumConfig
-from kafkalab.raft.log import LogEntry, RaftLog
+from kafkalab.raft.log import DivergingEpochRule, LogEntry, RaftLog, TruncationRule
 from kafkalab.raft.rules import LEADER
 from kafkalab.sim import LinkConfig, Network, Node, Simulator
 from kafkalab.sim.simulator import InvariantViolation
@@ -39,7 +44,8 @@ class RaftNode(Node):
     """One quorum member on the simulator: a thin driver around :class:`RaftClient`."""
 
     def __init__(self, node_id: int, voters: tuple[int, ...], sim: Simulator, network: Network, config: QuorumConfig,
-                 vote_rule: VoteRule | None = None, high_watermark_rule: HighWatermarkRule | None = None) -> None:
+                 vote_rule: VoteRule | None = None, high_watermark_rule: HighWatermarkRule | None = None,
+                 diverging_epoch_rule: DivergingEpochRule | None = None, truncation_rule: TruncationRule | None = None) -> None:
         super().__init__(node_name(node_id), sim, network)
         self.raft_id = node_id
         self.voters = voters
@@ -47,6 +53,8 @@ class RaftNode(Node):
         self.durable = DurableState()
         self.vote_rule = vote_rule
         self.high_watermark_rule = high_watermark_rule
+        self.diverging_epoch_rule = diverging_epoch_rule
+        self.truncation_rule = truncation_rule
         self.client: RaftClient | None = None
         self.on_commit: Callable[[RaftNode], None] | None = None
 
@@ -56,6 +64,7 @@ class RaftNode(Node):
     def on_start(self) -> None:
         self.client = RaftClient(self.raft_id, self.voters, self.config, self.durable, self.sim.rng(f"raft-{self.raft_id}"),
                                  self.sim.now_ms, vote_rule=self.vote_rule, high_watermark_rule=self.high_watermark_rule,
+                                 diverging_epoch_rule=self.diverging_epoch_rule, truncation_rule=self.truncation_rule,
                                  trace=self._trace)
         self._after(self.client.take_outbox())
 
@@ -121,6 +130,9 @@ class RaftCluster:
         link: LinkConfig | None = None,
         vote_rule: VoteRule | None = None,
         high_watermark_rule: HighWatermarkRule | None = None,
+        diverging_epoch_rule: DivergingEpochRule | None = None,
+        truncation_rule: TruncationRule | None = None,
+        durable: dict[int, DurableState] | None = None,
         check_invariants: bool = True,
     ) -> None:
         if voters < 1:
@@ -133,16 +145,23 @@ class RaftCluster:
         self.nodes: dict[int, RaftNode] = {}
         for node_id in self.voter_ids + self.observer_ids:
             self.nodes[node_id] = RaftNode(node_id, self.voter_ids, self.sim, self.network, self.config,
-                                           vote_rule=vote_rule, high_watermark_rule=high_watermark_rule)
+                                           vote_rule=vote_rule, high_watermark_rule=high_watermark_rule,
+                                           diverging_epoch_rule=diverging_epoch_rule, truncation_rule=truncation_rule)
+            if durable is not None and node_id in durable:
+                self.nodes[node_id].durable = durable[node_id]  # its disk as the scenario left it
         self.leaders_by_epoch: dict[int, int] = {}
         self.committed: dict[int, LogEntry] = {}
         self._epochs_seen: dict[int, tuple[DurableState, int]] = {}
         self._checked: dict[int, tuple[RaftLog, int, int]] = {}  # node -> (log, truncations, offsets checked)
         self._high_watermarks_seen: dict[int, tuple[int, int]] = {}  # node -> (incarnation, high watermark)
+        # (offset, epoch) -> (the first node seen holding it, its record, the epoch of the entry before it)
+        self._entries_seen: dict[tuple[int, int], tuple[int, Any, int]] = {}
+        self._matched: dict[int, tuple[RaftLog, int, int]] = {}  # node -> (log, truncations, offsets checked)
         if check_invariants:
             self.sim.add_invariant("single leader per epoch", self._check_single_leader)
             self.sim.add_invariant("monotonic epoch", self._check_monotonic_epoch)
             self.sim.add_invariant("monotonic high watermark", self._check_monotonic_high_watermark)
+            self.sim.add_invariant("log matching", self._check_log_matching)
             self.sim.add_invariant("committed data is never lost", self._check_committed_data)
         for node in self.nodes.values():
             node.start()
@@ -282,6 +301,38 @@ class RaftCluster:
                 assert client.high_watermark >= previous, (
                     f"node {node_id}'s high watermark went back from {previous} to {client.high_watermark}")
             self._high_watermarks_seen[node_id] = (node.incarnation, client.high_watermark)
+
+    def _check_log_matching(self, _sim: Simulator) -> None:
+        for node_id, node in self.nodes.items():
+            log = node.durable.log  # a crashed node's disk too: it will serve these entries again
+            start = log.start_offset
+            cached = self._matched.get(node_id)
+            if cached is not None and cached[0] is log and cached[1] == log.truncations:
+                start = max(start, min(cached[2], log.end_offset))
+            self._matched[node_id] = (log, log.truncations, log.end_offset)
+            for offset in range(start, log.end_offset):
+                entry = log.entry_at(offset)
+                assert entry is not None
+                before = log.entry_at(offset - 1)
+                if before is not None:
+                    previous_epoch = before.epoch
+                elif offset > 0 and log.snapshot is not None:
+                    previous_epoch = log.snapshot.epoch  # the first entry after a snapshot follows its last entry
+                else:
+                    previous_epoch = 0
+                first_node, record, first_previous = self._entries_seen.setdefault(
+                    (offset, entry.epoch), (node_id, entry.record, previous_epoch))
+                if record != entry.record:
+                    raise AssertionError(
+                        f"nodes {first_node} and {node_id} both hold an entry of epoch {entry.epoch} at offset {offset}, but "
+                        f"node {first_node}'s is {record!r} and node {node_id}'s is {entry.record!r}: one leader per "
+                        f"epoch appends one entry per offset, so one of them came from somewhere else")
+                if first_previous != previous_epoch:
+                    raise AssertionError(
+                        f"nodes {first_node} and {node_id} both hold offset {offset} of epoch {entry.epoch} ({entry.record!r}), "
+                        f"but the entry before it is of epoch {first_previous} on node {first_node} and of epoch "
+                        f"{previous_epoch} on node {node_id}: their logs differ below offset {offset}, so a follower kept "
+                        f"entries that do not match its leader's log and appended the leader's after them")
 
     def _check_committed_data(self, _sim: Simulator) -> None:
         for node_id, node in self.nodes.items():

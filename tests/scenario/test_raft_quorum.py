@@ -1,13 +1,15 @@
 """A KRaft quorum under faults, in MIT 6.5840's vocabulary (initial election, re-election, no leader
 without a majority, agreement under an unreliable network) plus Kafka's own cases: pre-vote,
-check quorum, a restarted leader resigning, observers, graceful resignation, Figure 8."""
+check quorum, a restarted leader resigning, observers, graceful resignation, Figure 8, and Figure 7
+(followers whose logs diverge come to hold the new leader's)."""
 
 from __future__ import annotations
 
 import pytest
 
 from kafkalab.raft.rules import LEADER, RESIGNED
-from kafkalab.raft.scenarios import figure_eight, logs_picture, split_vote
+from kafkalab.raft.log import OffsetAndEpoch, end_offset_for_epoch
+from kafkalab.raft.scenarios import figure_eight, figure_seven, logs_picture, minority_leaders, split_vote, voters_agree
 from kafkalab.raft.simulation import RaftCluster
 from kafkalab.sim.simulator import InvariantViolation
 
@@ -128,3 +130,47 @@ def test_a_voter_that_votes_twice_makes_two_leaders() -> None:
 
     with pytest.raises(InvariantViolation, match="two leaders in epoch 1"):
         split_vote(seed=1, vote_rule=votes_twice)
+
+
+def test_figure_seven_every_follower_ends_with_the_new_leaders_log() -> None:
+    scene = figure_seven(seed=1)
+    cluster = scene.cluster
+    leader_log = cluster.log_of(scene.leader)
+    assert all(cluster.log_of(node) == leader_log for node in cluster.voter_ids), logs_picture(cluster)
+    # nodes 4 and 5 cut back to offset 3 (where their epoch 2 ended) and dropped their epoch-3 entries
+    truncations = {(record.node, record.detail["to_offset"]) for record in cluster.sim.trace if record.kind == "raft.truncate"}
+    assert {("controller-4", 3), ("controller-5", 3)} <= truncations
+    assert [entry.record for entry in leader_log[-2:]] == ["e", "f"]
+    assert not any(entry.record == "x" for entry in leader_log)
+
+
+def test_log_matching_catches_a_leader_that_compares_offsets_only() -> None:
+    def offsets_only(epoch_starts: list[tuple[int, int]], log_end_offset: int, fetch_offset: int,
+                     last_fetched_epoch: int) -> OffsetAndEpoch | None:
+        end = end_offset_for_epoch(epoch_starts, log_end_offset, last_fetched_epoch)
+        return end if end.offset < fetch_offset else None
+
+    with pytest.raises(InvariantViolation, match="log matching.*differ below offset 5"):
+        figure_seven(seed=1, diverging_epoch_rule=offsets_only)
+
+
+def test_a_follower_that_keeps_its_own_entries_of_a_foreign_epoch_never_agrees() -> None:
+    with pytest.raises(AssertionError, match=r"the logs of nodes \[4, 5\] still differ"):
+        figure_seven(seed=1, truncation_rule=lambda epoch_starts, log_end_offset, diverging: diverging.offset, timeout_ms=2_000)
+
+
+@pytest.mark.parametrize("seed", [31, 37])
+def test_minority_leaders_on_an_unreliable_network_then_agreement(seed: int) -> None:
+    cluster = RaftCluster(voters=5, seed=seed)
+    cluster.set_unreliable(drop_rate=0.1, jitter_ms=20, reorder=True)
+    minority_leaders(cluster, seed, rounds=12)
+    truncated = [r for r in cluster.sim.trace if r.kind == "raft.truncate" and r.detail["to_offset"] < r.detail["from_offset"]]
+    assert len(truncated) >= 3  # the scenario does make logs diverge
+    cluster.heal()
+    cluster.network.set_default(drop_rate=0.0, jitter_ms=0, reorder=False)
+    for node in cluster.voter_ids:
+        if not cluster.nodes[node].alive:
+            cluster.restart(node)
+    cluster.check_one_leader(30_000)
+    cluster.append("after the storm")
+    assert cluster.run_until(lambda: voters_agree(cluster), 20_000), logs_picture(cluster)
