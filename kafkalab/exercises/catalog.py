@@ -253,6 +253,21 @@ EXERCISES += (
         ),
         points=10,
     ),
+    Exercise(
+        id="ex17_raft_log_agreement",
+        title="Log agreement in KRaft: diverging epochs and truncation (Raft's Figure 7)",
+        notebook="notebooks/07-kraft-the-controller-quorum.ipynb",
+        module="kafkalab.raft.log",
+        symbols=("end_offset_for_epoch", "diverging_epoch", "truncation_offset"),
+        summary=(
+            "Write end_offset_for_epoch(epoch_starts, log_end_offset, epoch) (the largest epoch not after "
+            "``epoch`` and where it ends), the leader's diverging_epoch(epoch_starts, log_end_offset, fetch_offset, "
+            "last_fetched_epoch) (None when a follower's fetch agrees with its log, else its diverging epoch and "
+            "end offset) and the follower's truncation_offset(epoch_starts, log_end_offset, diverging). Graded by "
+            "quorums whose nodes all use them, under faults and an unreliable network."
+        ),
+        points=10,
+    ),
 )
 
 EXERCISES_BY_ID = {exercise.id: exercise for exercise in EXERCISES}

@@ -47,6 +47,10 @@ def test_untouched_stubs_score_0_and_say_not_implemented() -> None:
             assert "not implemented yet" in result.message, (exercise.exercise, result.message)
 
 
+_EX17_TRUNCATION = ("    local = end_offset_for_epoch(epoch_starts, log_end_offset, diverging.epoch)\n"
+                    "    if local.epoch == diverging.epoch:\n"
+                    "        return min(local.offset, diverging.offset)\n")
+
 WRONG = [
     ("ex04_sticky_partitioner", "if (produced >= self.sticky_batch_size and enable_switch) or produced >= 2 * self.sticky_batch_size:",
      "if produced > self.sticky_batch_size:", "switch", "exactly batch.size"),
@@ -113,6 +117,17 @@ WRONG = [
     # Never resigning: a controller keeps acting after /controller names another broker.
     ("ex16_zk_controller_election", '                broker.resign(f"broker {broker.active_controller_id} is the controller now")',
      "                pass", "resigns", "still acts as controller"),
+    # Comparing offsets only: a follower whose last entry is of an epoch the leader never had, at an offset
+    # the leader's log reaches, is taken for a prefix; it keeps its entry and appends the leader's after it.
+    ("ex17_raft_log_agreement", "    if end.epoch != last_fetched_epoch or end.offset < fetch_offset:",
+     "    if end.offset < fetch_offset:", "log matching", "their logs differ below offset 5"),
+    # Ignoring the follower's own version of the epoch: it cuts where the leader's version ends, keeping its
+    # own later entries, and is sent the same diverging epoch forever.
+    ("ex17_raft_log_agreement", _EX17_TRUNCATION, "    return diverging.offset  # where the leader's version of the epoch ends\n",
+     "still differ from leader 2's", "truncates to offset 5 (its log ended at 4: nothing dropped)"),
+    # Truncating to the fetch offset, i.e. where the follower's log already ends: nothing is ever dropped.
+    ("ex17_raft_log_agreement", _EX17_TRUNCATION, "    return log_end_offset  # the offset it fetched from\n",
+     "truncation_offset", "expected 2, got 4"),
 ]
 
 
