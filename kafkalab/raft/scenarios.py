@@ -261,7 +261,7 @@ def agreement_trace(cluster: RaftCluster, node_id: int, first: int = 3, last: in
                          f"diverges; my epoch {epoch} ends at offset {offset}")
         elif record.kind == "raft.truncate" and record.node == name:
             end, to = record.detail["from_offset"], record.detail["to_offset"]
-            dropped = f"{end - to} entries dropped" if to < end else "nothing dropped"
+            dropped = "nothing dropped" if to >= end else "1 entry dropped" if end - to == 1 else f"{end - to} entries dropped"
             lines.append(f"t={record.time_ms:>6} ms  node {node_id} truncates to offset {to} (its log ended at {end}: {dropped})")
     if not lines:
         return f"node {node_id}: no diverging epoch was ever sent to it, and it never truncated"
