@@ -116,9 +116,10 @@ def the_leader_answers_a_fetch_with_the_diverging_epoch(impl: ModuleType) -> Non
     _expect_diverging(impl, leader, 4, 4, 3, None)  # it has everything
     # Its third entry is of epoch 1, where the leader's epoch 1 ended at offset 2.
     _expect_diverging(impl, leader, 4, 3, 1, OffsetAndEpoch(2, 1))
-    # It holds 2 entries as the leader does, but its second is of epoch 2, which the leader never had:
-    # the same offset with a different epoch.
+    # Its second entry is of epoch 2, which the leader never had; the leader's epoch 1 ends at 1.
     _expect_diverging(impl, [(1, 0), (3, 1)], 3, 2, 2, OffsetAndEpoch(1, 1))
+    # Two entries, as many as the leader's epoch 1 holds, but its second is of epoch 2: the same
+    # offsets in another epoch are other entries.
     _expect_diverging(impl, leader, 4, 2, 2, OffsetAndEpoch(2, 1))
     # Ahead of the leader in the leader's own epoch 3, or in an epoch the leader never saw.
     _expect_diverging(impl, leader, 4, 6, 3, OffsetAndEpoch(4, 3))
@@ -152,7 +153,11 @@ def _failed(what: str, failure: BaseException, cluster: RaftCluster, witness: Wi
     head, _, details = str(failure).partition("\n")
     if isinstance(failure, InvariantViolation):  # its details are the trace's last lines: the logs say more
         details = f"every node's log at that moment (| marks a node's high watermark):\n{logs_picture(cluster)}"
-    parts = [f"{what}: {head}"] + [f"what happened:\n{story}"] * bool(story) + [details.strip()] * bool(details.strip())
+    parts = [f"{what}: {head}"]
+    if story:
+        parts.append(f"what happened:\n{story}")
+    if details.strip():
+        parts.append(details.strip())
     return CheckFailed("\n\n".join(parts) + witness.explain())
 
 
