@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kafkalab.fault_script import TOPIC, _KRaftRig, _Rig, _ZooKeeperModeRig
+from kafkalab.fault_script import TOPIC, KRaftRig, Rig, ZooKeeperModeRig, make_rig
 
 MODES = ("ZooKeeper", "KRaft")
 ACTIONS = ("crash", "restart", "cut", "heal")
@@ -73,7 +73,7 @@ class ControlPlaneLab:
 
     def run(self, at_ms: int) -> ControlPlaneSnapshot:
         at_ms = max(0, min(at_ms, self.duration_ms))
-        rig: _Rig = _ZooKeeperModeRig(self.seed, PARTITIONS) if self.mode == "ZooKeeper" else _KRaftRig(self.seed, PARTITIONS)
+        rig = make_rig(self.mode, self.seed, PARTITIONS)
         start = rig.sim.now_ms
         trace_from = len(rig.sim.trace)
         state = _FaultState()
@@ -86,9 +86,9 @@ class ControlPlaneLab:
         kinds = ZK_EVENTS if self.mode == "ZooKeeper" else KRAFT_EVENTS
         events = [f"{(r.time_ms - start) / 1000:7.3f} s  {r.to_text().split(maxsplit=2)[-1]}"
                   for r in list(rig.sim.trace)[trace_from:] if r.kind in kinds and not (r.node or "").startswith("kafka-")]
-        if isinstance(rig, _ZooKeeperModeRig):
+        if isinstance(rig, ZooKeeperModeRig):
             return _zookeeper_snapshot(rig, at_ms, state, events)
-        assert isinstance(rig, _KRaftRig)
+        assert isinstance(rig, KRaftRig)
         return _kraft_snapshot(rig, at_ms, state, events)
 
 
@@ -99,7 +99,7 @@ class _FaultState:
     crashed_controllers: list[Any] = field(default_factory=list)
     cut: set[str] = field(default_factory=set)
 
-    def apply(self, rig: _Rig, action: str, target: str) -> None:
+    def apply(self, rig: Rig, action: str, target: str) -> None:
         if action == "heal":
             rig.heal()
             self.cut.clear()
@@ -108,7 +108,7 @@ class _FaultState:
             self._on_controller(rig, action)
             return
         broker = int(target.split()[-1])
-        alive = _broker_alive(rig, broker)
+        alive = rig.cluster.brokers[broker].alive
         if action == "crash" and alive:
             rig.crash_broker(broker)
         elif action == "restart" and not alive:
@@ -117,8 +117,8 @@ class _FaultState:
             rig.isolate(broker)
             self.cut.add(target)
 
-    def _on_controller(self, rig: _Rig, action: str) -> None:
-        if isinstance(rig, _ZooKeeperModeRig):  # the controller is a broker
+    def _on_controller(self, rig: Rig, action: str) -> None:
+        if isinstance(rig, ZooKeeperModeRig):  # the controller is a broker
             controllers = rig.cluster.controllers()
             if action == "restart":
                 for broker in list(self.crashed_controllers):
@@ -132,7 +132,7 @@ class _FaultState:
                     rig.isolate(controllers[0])
                     self.cut.add(f"broker {controllers[0]}")
             return
-        assert isinstance(rig, _KRaftRig)
+        assert isinstance(rig, KRaftRig)
         active = rig.cluster.active_controller()
         if action == "restart":
             for node_id in list(self.crashed_controllers):
@@ -147,18 +147,11 @@ class _FaultState:
                 self.cut.add(f"controller {active}")
 
 
-def _broker_alive(rig: _Rig, broker: int) -> bool:
-    if isinstance(rig, _ZooKeeperModeRig):
-        return rig.cluster.brokers[broker].alive
-    assert isinstance(rig, _KRaftRig)
-    return rig.cluster.brokers[broker].alive
-
-
 def _leaders(leader_of: Any) -> str:
     return " ".join("—" if leader < 0 else str(leader) for leader in (leader_of(p) for p in range(PARTITIONS)))
 
 
-def _zookeeper_snapshot(rig: _ZooKeeperModeRig, at_ms: int, state: _FaultState, events: list[str]) -> ControlPlaneSnapshot:
+def _zookeeper_snapshot(rig: ZooKeeperModeRig, at_ms: int, state: _FaultState, events: list[str]) -> ControlPlaneSnapshot:
     from kafkalab.zookeeper.zab import show_zxid
 
     cluster = rig.cluster
@@ -206,7 +199,7 @@ def _describe_txn(txn: Any) -> str:
     return ""  # session creations and no-ops: not metadata
 
 
-def _kraft_snapshot(rig: _KRaftRig, at_ms: int, state: _FaultState, events: list[str]) -> ControlPlaneSnapshot:
+def _kraft_snapshot(rig: KRaftRig, at_ms: int, state: _FaultState, events: list[str]) -> ControlPlaneSnapshot:
     from kafkalab.raft.kraft_cluster import node_name
 
     cluster = rig.cluster

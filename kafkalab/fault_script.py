@@ -51,7 +51,7 @@ class FaultTimeline:
         return asdict(self)
 
 
-class _Rig:
+class Rig:
     """What the script needs from a cluster, whatever its mode."""
 
     mode = ""
@@ -81,7 +81,7 @@ class _Rig:
         return self.sim.now_ms
 
 
-class _ZooKeeperModeRig(_Rig):
+class ZooKeeperModeRig(Rig):
     mode = "ZooKeeper"
 
     def __init__(self, seed: int, partitions: int) -> None:
@@ -146,7 +146,7 @@ class _ZooKeeperModeRig(_Rig):
         return self.cluster.settled() and broker_id in (self._controller().live_brokers if self._controller() else ())
 
 
-class _KRaftRig(_Rig):
+class KRaftRig(Rig):
     mode = "KRaft"
 
     def __init__(self, seed: int, partitions: int) -> None:
@@ -226,15 +226,15 @@ class _KRaftRig(_Rig):
         return broker_id in self.cluster.unfenced_brokers() and self.everyone_knows()
 
 
-def _rig(mode: str, seed: int, partitions: int) -> _Rig:
+def make_rig(mode: str, seed: int, partitions: int) -> Rig:
     if mode == "ZooKeeper":
-        return _ZooKeeperModeRig(seed, partitions)
+        return ZooKeeperModeRig(seed, partitions)
     if mode == "KRaft":
-        return _KRaftRig(seed, partitions)
+        return KRaftRig(seed, partitions)
     raise ValueError(f"unknown mode {mode!r}: choose 'ZooKeeper' or 'KRaft'")
 
 
-def _leading_broker(rig: _Rig, avoid: str) -> int:
+def _leading_broker(rig: Rig, avoid: str) -> int:
     """The broker leading the most partitions, other than the controller (ZooKeeper mode)."""
     counts: dict[int, int] = {}
     for leader in rig.leaders().values():
@@ -251,7 +251,7 @@ def run_fault(mode: str, fault: str, seed: int = 1, partitions: int = 12, cut_ms
     """One fault of the script on a fresh ``mode`` cluster; the moments are ms after the fault."""
     if fault not in FAULTS:
         raise ValueError(f"unknown fault {fault!r}: choose one of {', '.join(FAULTS)}")
-    rig = _rig(mode, seed, partitions)
+    rig = make_rig(mode, seed, partitions)
     controller = rig.controller_name()
     before = rig.leaders()
     start = rig.sim.now_ms
