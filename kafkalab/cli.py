@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     exercises_parser.add_argument("action", choices=["list", "generate", "check"])
     exercises_parser.add_argument("--force", action="store_true", help="with generate: overwrite edited exercise files")
     exercises_parser.set_defaults(run=_exercises)
+    from kafkalab.tools import add_tool_commands  # the kafka-*.sh twins (storage, server-start, topics, ...)
+
+    add_tool_commands(commands)
     return parser
 
 
