@@ -41,7 +41,6 @@ from kafkalab.broker.messages import (
     MetadataRequest,
     MetadataResponse,
     MetadataUpdate,
-    AlterPartitionRequest,
     AlterPartitionResponse,
     BrokerHeartbeatRequest,
     BrokerHeartbeatResponse,
@@ -214,39 +213,17 @@ class ControllerNode(Node):
         self._maybe_schedule_balance()
 
     def on_message(self, src: str, message: Any) -> None:
-        if isinstance(message, BrokerHeartbeatRequest):
-            lost = self.controller.lost_directory(message.broker_id, message.directory_id)
-            if lost:
-                self.sim.record("controller.directory_lost", self.node_id, broker=message.broker_id)
-                self.publish(tuple(lost))
-            if self.controller.reregistered(message.broker_id, message.incarnation):
-                self.sim.record("controller.reregister", self.node_id, broker=message.broker_id)
-                self.publish(tuple(self.controller.fence(message.broker_id)))
-            records = self.controller.broker_heartbeat(message.broker_id, self.sim.now_ms)
-            if records:
-                self.sim.record("controller.unfence", self.node_id, broker=message.broker_id)
-            self.publish(tuple(records))
-            missed = tuple(self.controller.log[message.metadata_offset:])
-            self.send(src, BrokerHeartbeatResponse(message.broker_id in self.controller.image.fenced, 0, message.correlation_id,
-                                                   missed, message.metadata_offset))
+        answer = self.controller.handle_request(message, self.sim.now_ms)
+        for kind, detail in answer.events:
+            self.sim.record(kind, self.node_id, **detail)
+        for start, records in answer.published:
+            for broker_id in self.broker_ids:
+                self.send(broker_node_id(broker_id), MetadataUpdate(records, start))
             self._arm_liveness()
-        elif isinstance(message, AlterPartitionRequest):
-            response, records = self.controller.alter_partition(message)
-            self.sim.record("controller.alter_partition", self.node_id, topic=message.topic, partition=message.partition,
-                            isr=list(message.new_isr), error=response.error_code)
-            self.publish(tuple(records))
-            self.send(src, response)
-        elif isinstance(message, CreateTopicsRequest):
-            results = []
-            for topic in message.topics:
-                result, records = self.controller.create_topic(topic)
-                results.append(result)
-                if records:
-                    self.sim.record("controller.create_topic", self.node_id, topic=topic.name, partitions=result.num_partitions)
-                    self.publish(tuple(records))
-            self.send(src, CreateTopicsResponse(tuple(results), message.correlation_id))
-        else:
-            raise TypeError(f"the controller does not handle {type(message).__name__}")
+            self._maybe_schedule_balance()
+        self.send(src, answer.response)
+        if isinstance(message, BrokerHeartbeatRequest):
+            self._arm_liveness()
 
     def _arm_liveness(self) -> None:
         """One timer at the next moment a broker's session could expire (none while nobody must heartbeat)."""

@@ -51,6 +51,7 @@ from kafkalab.broker.messages import (
     ProducePartitionData,
     ProduceRequest,
     ProduceResponse,
+    RemoveTopicRecord,
 )
 from kafkalab.broker.producer_state import ProducerIdManager, ProducerStateManager
 from kafkalab.broker.replica_manager import ReplicaManager, annotate_epochs
@@ -92,7 +93,8 @@ from kafkalab.errors import (
 )
 from kafkalab.log import PartitionLog
 from kafkalab.log.partition_log import AppendInfo, StoredRecord
-from kafkalab.record import CompressionType, Record
+from kafkalab.record import CompressionType, Record, RecordBatch, encode_batch
+from kafkalab.record.raw import RawRecordBatch
 
 
 class PartitionLogLike(Protocol):
@@ -126,7 +128,33 @@ def record_bytes(record: StoredRecord | Record) -> int:
 
 
 def _fetched_bytes(response: FetchResponse) -> int:
-    return sum(record_bytes(r) for p in response.partitions for r in p.records)
+    return sum(record_bytes(r) for p in response.partitions for r in p.records) + sum(len(p.batches) for p in response.partitions)
+
+
+def append_raw(log: Any, batch: RawRecordBatch, now_ms: int, leader_epoch: int) -> AppendInfo:
+    """Append a batch that arrived as bytes: kept as it is by a log that stores bytes
+    (kafkalab.storage's DiskPartitionLog.append_raw); decoded for a log that keeps records (the
+    simulator's PartitionLog, or a learner's)."""
+    if hasattr(log, "append_raw"):
+        return log.append_raw(batch, now_ms, leader_epoch)
+    return log.append(list(batch.records), now_ms, batch.compression)
+
+
+def read_raw(log: Any, fetch_offset: int, max_bytes: int | None, max_offset: int | None) -> bytes:
+    """Whole batches from ``fetch_offset`` as stored, below ``max_offset`` (the high watermark for
+    consumers); from a log that keeps records, each record re-encoded as a batch of its own."""
+    if hasattr(log, "read_raw"):
+        return log.read_raw(fetch_offset, max_bytes, max_offset)
+    out = bytearray()
+    for record in log.read(fetch_offset, None, max_bytes) if max_bytes is not None else log.read(fetch_offset):
+        if max_offset is not None and record.offset >= max_offset:
+            break
+        batch = RecordBatch.of([Record(record.key, record.value, record.headers, record.timestamp)], base_offset=record.offset,
+                               timestamp_type=record.timestamp_type, producer_id=record.producer_id,
+                               producer_epoch=record.producer_epoch, base_sequence=record.sequence,
+                               is_transactional=record.is_transactional)
+        out += encode_batch(batch)
+    return bytes(out)
 
 
 def _last_stable_offset(transactions: PartitionTransactions | None, high_watermark: int) -> int:
@@ -192,6 +220,22 @@ class Broker:
             self.metadata_offset += 1
             if isinstance(record, (PartitionRecord, PartitionChangeRecord)):
                 self._on_partition_change(self.image.partitions[record.topic][record.partition_id], now_ms)
+            elif isinstance(record, RemoveTopicRecord):
+                self._on_topic_removed(record.name)
+
+    def _on_topic_removed(self, topic: str) -> None:
+        """DeleteTopics reached this broker: stop leading or following the topic's partitions and delete
+        their logs (a log on disk is renamed ``<topic>-<p>.<id>-delete`` and removed, as Kafka does)."""
+        for key in [k for k in self.logs if k[0] == topic]:
+            log = self.logs.pop(key)
+            self.replica_manager.partitions.pop(key, None)
+            self.producer_states.pop(key, None)
+            self.transactions.pop(key, None)
+            if hasattr(log, "delete"):
+                log.delete()
+            self._event("log.deleted", topic=key[0], partition=key[1])
+        for key in [k for k in self.replica_manager.partitions if k[0] == topic]:
+            self.replica_manager.partitions.pop(key, None)
 
     def _on_partition_change(self, record: PartitionRecord, now_ms: int) -> None:
         key = (record.topic, record.partition_id)
@@ -390,7 +434,10 @@ class Broker:
                 self._event("produce.duplicate", topic=data.topic, partition=data.partition, first_offset=duplicate.first_offset,
                             producer_id=data.records.producer_id, sequence=data.records.base_sequence)
                 return PartitionProduceResponse(data.topic, data.partition, base_offset=duplicate.first_offset, log_start_offset=log.log_start_offset)
-            info = log.append(list(data.records.records), now_ms, data.records.compression)
+            if isinstance(data.records, RawRecordBatch):  # from the wire: stored as received
+                info = append_raw(log, data.records, now_ms, partition.leader_epoch if partition is not None else -1)
+            else:
+                info = log.append(list(data.records.records), now_ms, data.records.compression)
             state.update(data.records, info.first_offset, info.last_offset)
             self.partition_transactions(data.topic, data.partition).on_append(
                 info.first_offset, info.last_offset, data.records.producer_id, data.records.is_transactional,
@@ -440,7 +487,7 @@ class Broker:
         for wanted in request.partitions:
             try:
                 results.append(self._read_partition(wanted, budget if results else None, request.isolation_level == 1,
-                                                    request.replica_id >= 0, request.rack_id, now_ms))
+                                                    request.replica_id >= 0, request.rack_id, now_ms, request.raw))
             except KafkaError as error:
                 self._event("fetch.error", topic=wanted.topic, partition=wanted.partition, error=error.error_name)
                 results.append(FetchPartitionResponse(wanted.topic, wanted.partition, error.error_code, str(error)))
@@ -449,7 +496,7 @@ class Broker:
                 self._event("fetch.error", topic=wanted.topic, partition=wanted.partition, error=type(crash).__name__)
                 results.append(FetchPartitionResponse(wanted.topic, wanted.partition, UnknownServerError.error_code, f"{type(crash).__name__}: {crash}"))
                 continue
-            budget -= sum(record_bytes(r) for r in results[-1].records)
+            budget -= sum(record_bytes(r) for r in results[-1].records) + len(results[-1].batches)
         return FetchResponse(tuple(results), correlation_id=request.correlation_id)
 
     def _epoch_error(self, wanted: FetchPartition, partition: Any) -> KafkaError | None:
@@ -460,8 +507,29 @@ class Broker:
             return FencedLeaderEpochError(f"epoch {wanted.current_leader_epoch} is older than the leader's {partition.leader_epoch}")
         return UnknownLeaderEpochError(f"epoch {wanted.current_leader_epoch} is newer than the leader's {partition.leader_epoch}")
 
+    def _read_partition_raw(self, wanted: FetchPartition, log: PartitionLogLike, max_bytes: int | None, read_committed: bool,
+                            from_follower: bool, partition: Any) -> FetchPartitionResponse:
+        """The wire's fetch: whole stored batches, below the high watermark for consumers (and below the
+        last stable offset for read_committed ones); the client skips records before its fetch offset."""
+        if wanted.fetch_offset < log.log_start_offset or wanted.fetch_offset > log.log_end_offset:
+            raise OffsetOutOfRangeError(f"offset {wanted.fetch_offset} of {wanted.topic}-{wanted.partition} is out of range "
+                                        f"[{log.log_start_offset}, {log.log_end_offset}]")
+        high_watermark = self.replica_manager.high_watermark(wanted.topic, wanted.partition, log.log_end_offset)
+        transactions = self.transactions.get((wanted.topic, wanted.partition))
+        stable = _last_stable_offset(transactions, high_watermark)
+        upper = None if from_follower else (stable if read_committed else high_watermark)
+        batches = b"" if max_bytes == 0 else read_raw(log, wanted.fetch_offset, max_bytes, upper)
+        aborted: tuple = ()
+        if transactions is not None and read_committed and not from_follower:
+            aborted = transactions.aborted_between(wanted.fetch_offset, stable)
+        return FetchPartitionResponse(
+            wanted.topic, wanted.partition, high_watermark=high_watermark, last_stable_offset=stable,
+            log_start_offset=log.log_start_offset, aborted_transactions=aborted, batches=batches,
+        )
+
     def _read_partition(self, wanted: FetchPartition, request_budget: int | None, read_committed: bool = False,
-                        from_follower: bool = False, client_rack: str | None = None, now_ms: int = 0) -> FetchPartitionResponse:
+                        from_follower: bool = False, client_rack: str | None = None, now_ms: int = 0,
+                        raw: bool = False) -> FetchPartitionResponse:
         # A consumer that sends its rack (FetchRequest v11+) may read from a follower (KIP-392).
         log = self.readable_log(wanted.topic, wanted.partition, any_replica=not from_follower and client_rack is not None)
         partition = self.replica_manager.partitions.get((wanted.topic, wanted.partition))
@@ -481,6 +549,8 @@ class Broker:
         max_bytes = wanted.partition_max_bytes
         if request_budget is not None:  # fetch.max.bytes: the first partition always gets at least one batch
             max_bytes = max(0, request_budget) if max_bytes is None else max(0, min(max_bytes, request_budget))
+        if raw:
+            return self._read_partition_raw(wanted, log, max_bytes, read_committed, from_follower, partition)
         if max_bytes == 0:
             records: list[StoredRecord] = []
         elif max_bytes is None:  # a learner's older log may not take max_bytes

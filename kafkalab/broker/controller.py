@@ -16,8 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 from kafkalab.broker.messages import (
+    BrokerHeartbeatRequest,
+    BrokerHeartbeatResponse,
+    CreateTopicsRequest,
+    CreateTopicsResponse,
+    DeleteTopicsRequest,
+    DeleteTopicsResponse,
     AlterPartitionRequest,
     AlterPartitionResponse,
     ConfigRecord,
@@ -28,6 +36,7 @@ from kafkalab.broker.messages import (
     MetadataRecord,
     PartitionChangeRecord,
     PartitionRecord,
+    RemoveTopicRecord,
     TopicRecord,
     UnfenceBrokerRecord,
 )
@@ -42,6 +51,7 @@ from kafkalab.errors import (
     NotLeaderOrFollowerError,
     UnknownTopicOrPartitionError,
     InvalidConfigurationError,
+    InvalidRequestError,
     InvalidPartitionsError,
     InvalidReplicationFactorError,
     InvalidTopicError,
@@ -79,6 +89,17 @@ def choose_leader(replicas: tuple[int, ...], isr: tuple[int, ...], fenced: set[i
                 return replica  # unclean: an out-of-sync replica leads
     return -1
     # END EXERCISE
+
+
+@dataclass
+class ControllerAnswer:
+    """What the controller did with one request: the response, and the metadata records it appended,
+    in the groups a driver publishes them in (each group starting at ``starts[i]`` in the log), with
+    events for the trace."""
+
+    response: Any
+    published: list[tuple[int, tuple[MetadataRecord, ...]]] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 class Controller:
@@ -123,6 +144,60 @@ class Controller:
             self.image.apply(record)
             self.log.append(record)
         return start
+
+    # -- requests -------------------------------------------------------------------------------
+    def handle_request(self, message: Any, now_ms: int) -> ControllerAnswer:
+        """Answer a broker's or client's request to the controller (ControllerApis): broker heartbeats
+        (unfencing, re-registration, a lost log directory), AlterPartition, CreateTopics, DeleteTopics.
+        Records are appended here; the driver sends them to every broker."""
+        answer = ControllerAnswer(None)
+
+        def publish(records: list[MetadataRecord]) -> None:
+            if records:
+                answer.published.append((self.append(list(records)), tuple(records)))
+
+        if isinstance(message, BrokerHeartbeatRequest):
+            lost = self.lost_directory(message.broker_id, message.directory_id)
+            if lost:
+                answer.events.append(("controller.directory_lost", {"broker": message.broker_id}))
+                publish(lost)
+            if self.reregistered(message.broker_id, message.incarnation):
+                answer.events.append(("controller.reregister", {"broker": message.broker_id}))
+                publish(self.fence(message.broker_id))
+            records = self.broker_heartbeat(message.broker_id, now_ms)
+            if records:
+                answer.events.append(("controller.unfence", {"broker": message.broker_id}))
+            publish(records)
+            missed = tuple(self.log[message.metadata_offset:])
+            answer.response = BrokerHeartbeatResponse(message.broker_id in self.image.fenced, 0, message.correlation_id,
+                                                      missed, message.metadata_offset)
+        elif isinstance(message, AlterPartitionRequest):
+            response, records = self.alter_partition(message)
+            answer.events.append(("controller.alter_partition", {"topic": message.topic, "partition": message.partition,
+                                                                 "isr": list(message.new_isr), "error": response.error_code}))
+            publish(records)
+            answer.response = response
+        elif isinstance(message, CreateTopicsRequest):
+            results = []
+            for topic in message.topics:
+                result, records = self.create_topic(topic)
+                results.append(result)
+                if records:
+                    answer.events.append(("controller.create_topic", {"topic": topic.name, "partitions": result.num_partitions}))
+                    publish(records)
+            answer.response = CreateTopicsResponse(tuple(results), message.correlation_id)
+        elif isinstance(message, DeleteTopicsRequest):
+            results = []
+            for name in message.topics:
+                error_code, error_message, records = self.delete_topic(name)
+                results.append((name, error_code, error_message))
+                if records:
+                    answer.events.append(("controller.delete_topic", {"topic": name}))
+                    publish(records)
+            answer.response = DeleteTopicsResponse(tuple(results), message.correlation_id)
+        else:
+            raise TypeError(f"the controller does not handle {type(message).__name__}")
+        return answer
 
     # -- broker liveness ----------------------------------------------------------------------
     def broker_heartbeat(self, broker_id: int, now_ms: int) -> list[MetadataRecord]:
@@ -264,6 +339,15 @@ class Controller:
             return CreatableTopicResult(topic.name, error.error_code, str(error)), []
         partitions = [r for r in records if isinstance(r, PartitionRecord)]
         return CreatableTopicResult(topic.name, 0, None, len(partitions), len(partitions[0].replicas)), records
+
+    def delete_topic(self, name: str) -> tuple[int, str | None, list[MetadataRecord]]:
+        """DeleteTopics (ReplicationControlManager.deleteTopic): one RemoveTopicRecord; every broker then
+        drops the topic's partitions and deletes their logs. Returns (error code, message, records)."""
+        if name not in self.image.topic_ids:
+            return UnknownTopicOrPartitionError.error_code, "This server does not host this topic-partition.", []
+        if name in INTERNAL_TOPICS:
+            return InvalidRequestError.error_code, f"Topic '{name}' is internal and cannot be deleted.", []  # TopicDeletionDisabled in spirit
+        return 0, None, [RemoveTopicRecord(name)]
 
     def _create(self, topic: CreatableTopic) -> list[MetadataRecord]:
         validate_topic_name(topic.name)

@@ -25,12 +25,22 @@ LATEST_TIMESTAMP = -1  # ListOffsetsRequest.LATEST_TIMESTAMP
 class RegisterBrokerRecord:
     broker_id: int
     rack: str | None = None
+    # (listener name, host, port) per listener, as clients should reach this broker (advertised.listeners);
+    # empty on the simulator, where nodes are reached by name.
+    endpoints: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
 class TopicRecord:
     name: str
     topic_id: str
+
+
+@dataclass(frozen=True)
+class RemoveTopicRecord:
+    """A topic was deleted (DeleteTopics): brokers drop its partitions and delete its logs."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,7 @@ class ConfigRecord:
 
 
 MetadataRecord = (RegisterBrokerRecord | TopicRecord | PartitionRecord | ConfigRecord | PartitionChangeRecord
-                  | FenceBrokerRecord | UnfenceBrokerRecord)
+                  | FenceBrokerRecord | UnfenceBrokerRecord | RemoveTopicRecord)
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,18 @@ class CreatableTopicResult:
 @dataclass(frozen=True)
 class CreateTopicsResponse:
     topics: tuple[CreatableTopicResult, ...]
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class DeleteTopicsRequest:
+    topics: tuple[str, ...]
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class DeleteTopicsResponse:
+    results: tuple[tuple[str, int, str | None], ...]  # (topic, error code, error message)
     correlation_id: int = 0
 
 
@@ -241,6 +263,9 @@ class FetchRequest:
     # FetchRequest v11+ (KIP-392) carries the client's rack: a request with it may be served by a
     # follower, and its leader may answer with a preferred read replica. None: an older request.
     rack_id: str | None = None
+    # The wire layer wants the stored batch bytes as they are (FetchPartitionResponse.batches), not
+    # decoded records: a real broker sends what the producer sent.
+    raw: bool = False
 
     @classmethod
     def single(cls, topic: str, partition: int, fetch_offset: int, max_records: int | None = None, correlation_id: int = 0,
@@ -260,6 +285,7 @@ class FetchPartitionResponse:
     records: tuple[StoredRecord, ...] = ()
     aborted_transactions: tuple = ()  # AbortedTransaction(producer_id, first_offset, ...) for read_committed
     preferred_read_replica: int = -1  # KIP-392: fetch from this broker instead (the leader then sends no records)
+    batches: bytes = b""  # with FetchRequest.raw: whole record batches, as stored
 
 
 @dataclass(frozen=True)
@@ -417,6 +443,10 @@ class MetadataImage:
                 old.leader_epoch + (1 if record.bump_leader_epoch else 0),
                 old.partition_epoch + 1,
             )
+        elif isinstance(record, RemoveTopicRecord):
+            self.topic_ids.pop(record.name, None)
+            self.partitions.pop(record.name, None)
+            self.configs.pop(record.name, None)
         elif isinstance(record, FenceBrokerRecord):
             self.fenced.add(record.broker_id)
         elif isinstance(record, UnfenceBrokerRecord):
