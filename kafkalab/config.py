@@ -259,6 +259,10 @@ class BrokerConfig:
             raise ConfigError(f"Unknown broker configuration {name!r}" + (f"; did you mean {suggestion}?" if suggestion else ""))
         return self._values[name]
 
+    def as_dict(self) -> dict[str, Any]:
+        """Every key with its value (defaults included), for DescribeConfigs."""
+        return dict(self._values)
+
     def topic_defaults(self) -> dict[str, Any]:
         """How broker-level ``log.*`` keys become the defaults of topic keys (as in LogConfig)."""
         return {

@@ -410,6 +410,21 @@ class OffsetNotAvailableError(KafkaError):
     retriable = True
 
 
+class UnknownTopicIdError(KafkaError):
+    """This server does not host this topic ID (requests naming topics by id, KIP-516)."""
+
+    error_code = 100
+    error_name = "UNKNOWN_TOPIC_ID"
+    retriable = True
+
+
+class TopicDeletionDisabledError(KafkaError):
+    """Topic deletion is disabled (or, in kafkalab, the topic is internal)."""
+
+    error_code = 73
+    error_name = "TOPIC_DELETION_DISABLED"
+
+
 ERRORS_BY_CODE: dict[int, type[KafkaError]] = {
     cls.error_code: cls
     for cls in list(globals().values())

@@ -51,7 +51,7 @@ from kafkalab.errors import (
     NotLeaderOrFollowerError,
     UnknownTopicOrPartitionError,
     InvalidConfigurationError,
-    InvalidRequestError,
+    TopicDeletionDisabledError,
     InvalidPartitionsError,
     InvalidReplicationFactorError,
     InvalidTopicError,
@@ -346,7 +346,7 @@ class Controller:
         if name not in self.image.topic_ids:
             return UnknownTopicOrPartitionError.error_code, "This server does not host this topic-partition.", []
         if name in INTERNAL_TOPICS:
-            return InvalidRequestError.error_code, f"Topic '{name}' is internal and cannot be deleted.", []  # TopicDeletionDisabled in spirit
+            return TopicDeletionDisabledError.error_code, f"Topic '{name}' is internal and cannot be deleted.", []
         return 0, None, [RemoveTopicRecord(name)]
 
     def _create(self, topic: CreatableTopic) -> list[MetadataRecord]:

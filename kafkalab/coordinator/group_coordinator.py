@@ -314,6 +314,8 @@ class GroupCoordinator:
                 if existing is not None:
                     return self._update_static_member(group, request, existing, new_member_id, waiter, now_ms)
                 return self._add_member(group, request, new_member_id, waiter, now_ms)
+            if not request.require_member_id:  # JoinGroup v0-v3, before KIP-394: joined at once
+                return self._add_member(group, request, new_member_id, waiter, now_ms)
             # KIP-394: a new dynamic member first gets its id, then joins again with it.
             group.pending_members.add(new_member_id)
             self._schedule(f"heartbeat|{group.group_id}|{new_member_id}", now_ms + request.session_timeout_ms,
@@ -370,7 +372,7 @@ class GroupCoordinator:
 
     def _add_member(self, group: ClassicGroup, request: JoinGroupRequest, member_id: str, waiter: Waiter, now_ms: int) -> None:
         member = ClassicGroupMember(
-            member_id, request.group_instance_id, request.client_id, f"/{waiter[0]}", request.rebalance_timeout_ms,
+            member_id, request.group_instance_id, request.client_id, request.client_host or f"/{waiter[0]}", request.rebalance_timeout_ms,
             request.session_timeout_ms, request.protocol_type, request.protocols, awaiting_join=waiter, is_new=True)
         if group.is_in(S.PREPARING_REBALANCE) and group.previous_state == S.EMPTY:
             group.new_member_added = True
@@ -761,7 +763,7 @@ class GroupCoordinator:
             members = tuple(
                 DescribedGroupMember(m.member_id, m.group_instance_id, m.client_id,
                                      m.metadata(group.protocol_name) if stable and group.protocol_name else b"",
-                                     m.assignment if stable else b"")
+                                     m.assignment if stable else b"", m.client_host)
                 for m in group.members.values()
             )
             described.append(DescribedGroup(group_id, 0, group.state.value, group.protocol_type or "", group.protocol_name or "",

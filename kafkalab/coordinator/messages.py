@@ -56,6 +56,8 @@ class JoinGroupRequest:
     client_id: str = ""
     reason: str | None = None  # KIP-800: why the member (re)joins, logged by the coordinator
     correlation_id: int = 0
+    require_member_id: bool = True  # KIP-394 (JoinGroup v4+): a new member first gets MEMBER_ID_REQUIRED
+    client_host: str | None = None  # the member's address as the coordinator saw it (DescribeGroups' client_host)
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,7 @@ class DescribedGroupMember:
     client_id: str
     member_metadata: bytes
     member_assignment: bytes
+    client_host: str = ""
 
 
 @dataclass(frozen=True)

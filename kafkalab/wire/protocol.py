@@ -21,6 +21,7 @@ import dataclasses
 import datetime
 import io
 import struct
+import types
 import typing
 import uuid
 from dataclasses import dataclass
@@ -141,9 +142,8 @@ def read_request_body(frame: bytes | memoryview, header: RequestHeader) -> Any:
         body, size = _reader(cls)(frame, header.size)
     except Exception as bad:  # kio raises its own errors for truncated or malformed data
         raise ProtocolError(f"{api_name(header.api_key)} v{header.api_version} body could not be read: {bad}") from None
-    if header.size + size != len(frame):
-        raise ProtocolError(f"{api_name(header.api_key)} v{header.api_version}: {len(frame) - header.size - size} "
-                            "byte(s) left over after the body")
+    # Bytes after the body are ignored, as Kafka's parser ignores them (librdkafka's Metadata v13
+    # requests end with 3 such bytes).
     return body
 
 
@@ -210,6 +210,8 @@ def _plan(cls: type) -> tuple[_FieldPlan, ...]:
     plans = []
     for f in dataclasses.fields(cls):
         hint = hints[f.name]
+        if typing.get_origin(hint) in (typing.Union, types.UnionType):  # X | None: look at X
+            hint = next(arg for arg in typing.get_args(hint) if arg is not type(None))
         nested = None
         is_array = typing.get_origin(hint) is tuple
         inner = typing.get_args(hint)[0] if is_array else hint
