@@ -59,12 +59,17 @@ class KafkaServer:
         self._timer = asyncio.create_task(self._tick_loop())
 
     async def stop(self) -> None:
+        """Stop accepting, close every connection, stop the timer; connection handlers finish."""
         for server in self.servers:
             server.close()
         for writer in list(self.writers.values()):
             writer.close()
         if self._timer is not None:
             self._timer.cancel()
+        handlers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        await asyncio.gather(*handlers, return_exceptions=True)
+        for server in self.servers:
+            await server.wait_closed()
 
     async def serve_forever(self) -> None:
         await self.start()
