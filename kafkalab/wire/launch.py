@@ -13,7 +13,9 @@ import asyncio
 import logging
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kafkalab.errors import ConfigError
 
@@ -53,10 +55,24 @@ def run_server(config_path: str | Path, overrides: list[str] = ()) -> int:  # ty
     return asyncio.run(_serve(props))
 
 
-async def _serve(props) -> int:  # noqa: ANN001 - ServerProperties
-    from kafkalab.wire.node_storage import StorageError, open_node_storage
+@dataclass
+class RunningNode:
+    """A started node: its storage, its sans-IO node and its TCP server."""
+
+    storage: Any
+    node: Any
+    server: Any
+
+    async def shutdown(self) -> None:
+        await self.server.stop()
+        self.storage.close(self.node)
+
+
+async def start_node(props) -> RunningNode:  # noqa: ANN001 - ServerProperties
+    """Open storage (recovering it), replay metadata, listen. Raises ServerStartError with what to fix."""
     from kafkalab.wire.metadata_log import MetadataLogStore
     from kafkalab.wire.node import Endpoint, ServerNode, ServerSettings
+    from kafkalab.wire.node_storage import StorageError, open_node_storage
     from kafkalab.wire.server import KafkaServer, wall_clock_ms
 
     others = [v for v in props.quorum_voters if v[0] != props.node_id]
@@ -76,31 +92,40 @@ async def _serve(props) -> int:  # noqa: ANN001 - ServerProperties
         LOG.info(line)
     if props.no_effect:
         LOG.info("accepted with no effect in kafkalab: %s", ", ".join(props.no_effect))
-    advertised = tuple(Endpoint(a.name, a.host, a.port) for a in props.advertised if a.name not in props.controller_listener_names)
-    settings = ServerSettings(props.node_id, storage.cluster_id, props.broker_config, advertised, props.rack,
+    addresses = [(listener.host, listener.port) for listener in props.client_listeners]
+    advertised = [a for a in props.advertised if a.name not in props.controller_listener_names]
+    settings = ServerSettings(props.node_id, storage.cluster_id, props.broker_config, (), props.rack,
                               props.socket_request_max_bytes, props.process_roles)
+    server = KafkaServer(None, addresses, props.socket_request_max_bytes)
+    try:
+        await server.bind()
+    except OSError as busy:
+        storage.close(None)
+        raise ServerStartError(f"cannot listen on {', '.join(f'{h}:{p}' for h, p in addresses)}: {busy.strerror}") from None
+    # An advertised port 0 (listen on any free port) becomes the port actually bound.
+    bound_ports = {listener.name: port for listener, (_host, port) in zip(props.client_listeners, server.bound)}
+    settings.advertised = tuple(Endpoint(a.name, a.host, a.port or bound_ports.get(a.name, 0)) for a in advertised)
     node = ServerNode(settings, storage.log_factory, MetadataLogStore(storage.metadata_log(), wall_clock_ms), wall_clock_ms(),
                       log=lambda line: LOG.info(line))
-    addresses = [(listener.host, listener.port) for listener in props.client_listeners]
-    server = KafkaServer(node, addresses, props.socket_request_max_bytes)
-    try:
-        await server.start()
-    except OSError as busy:
-        storage.close(node)
-        raise ServerStartError(f"cannot listen on {', '.join(f'{h}:{p}' for h, p in addresses)}: {busy.strerror}") from None
+    server.node = node
+    server.start_timer()
     for name in props.controller_listener_names:
         if any(listener.name == name for listener in props.listeners):
             LOG.info("listener %s is not opened: this node's broker reaches its controller in-process", name)
     LOG.info("[KafkaRaftServer nodeId=%d] Kafka Server started (kafkalab; cluster id %s; listening on %s; log dirs %s)",
              props.node_id, storage.cluster_id, ", ".join(f"{h}:{p}" for h, p in server.bound),
              ", ".join(str(d) for d in props.log_dirs))
+    return RunningNode(storage, node, server)
+
+
+async def _serve(props) -> int:  # noqa: ANN001 - ServerProperties
+    running = await start_node(props)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     LOG.info("[KafkaRaftServer nodeId=%d] shutting down", props.node_id)
-    await server.stop()
-    storage.close(node)
+    await running.shutdown()
     LOG.info("[KafkaRaftServer nodeId=%d] shut down completed", props.node_id)
     return 0

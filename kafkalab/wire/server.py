@@ -10,7 +10,7 @@ that cannot be parsed, an unknown API key or an unsupported version closes *that
 the log says why (Kafka does the same: InvalidReceiveException, InvalidRequestException). A client
 that disappears mid-frame is logged and forgotten; what was acknowledged stays acknowledged.
 
-This is the only module of kafkalab with sockets (with ``kafkalab.wire.cli_server`` starting it);
+Sockets and threads live only here and in ``kafkalab.wire.launch`` / ``kafkalab.wire.local`` (which start it);
 the browser edition never imports it.
 """
 
@@ -35,7 +35,7 @@ def wall_clock_ms() -> int:
 class KafkaServer:
     """Serves one ServerNode on one or more listening sockets."""
 
-    def __init__(self, node: ServerNode, addresses: list[tuple[str, int]], max_request_bytes: int = 104857600,
+    def __init__(self, node: ServerNode | None, addresses: list[tuple[str, int]], max_request_bytes: int = 104857600,
                  clock: Callable[[], int] = wall_clock_ms) -> None:
         self.node = node
         self.addresses = addresses
@@ -51,11 +51,18 @@ class KafkaServer:
         self.bound: list[tuple[str, int]] = []
 
     async def start(self) -> None:
+        await self.bind()
+        self.start_timer()
+
+    async def bind(self) -> None:
+        """Listen on every address (port 0: any free port; ``bound`` says which)."""
         for host, port in self.addresses:
             server = await asyncio.start_server(self._serve, host, port, limit=2**20)
             self.servers.append(server)
             sockname = server.sockets[0].getsockname()
             self.bound.append((sockname[0], sockname[1]))
+
+    def start_timer(self) -> None:
         self._timer = asyncio.create_task(self._tick_loop())
 
     async def stop(self) -> None:
