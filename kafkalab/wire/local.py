@@ -14,11 +14,25 @@ result, so what it reads is never half-updated.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
+
+
+def _log_to_file(path: Path) -> None:
+    logger = logging.getLogger("kafkalab.server")
+    for handler in list(logger.handlers):
+        if getattr(handler, "kafkalab_local", False):
+            logger.removeHandler(handler)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)s %(message)s (%(name)s)"))
+    handler.kafkalab_local = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 class LocalServer:
@@ -29,13 +43,14 @@ class LocalServer:
         host, port = running.server.bound[0]
         self.bootstrap = f"{host}:{port}"
         self.cluster_id = running.storage.cluster_id
+        self.directory = Path(running.storage.log_dirs[0])
 
     @classmethod
     def start(cls, directory: str | Path, port: int = 0, node_id: int = 1, cluster_id: str | None = None,
               properties: dict[str, str] | None = None) -> "LocalServer":
         """Start a combined node with its logs in ``directory`` (formatted on first use) on ``port`` (0: any free one)."""
         from kafkalab.storage import format_storage, random_uuid
-        from kafkalab.wire.launch import configure_logging, start_node
+        from kafkalab.wire.launch import start_node
         from kafkalab.wire.properties import server_properties
 
         directory = Path(directory)
@@ -46,7 +61,7 @@ class LocalServer:
         props = server_properties(settings, "LocalServer")
         if not (directory / "meta.properties").exists():
             format_storage([directory], cluster_id or random_uuid(), node_id)
-        configure_logging()
+        _log_to_file(directory / "server.log")  # not to the notebook: its lines carry wall-clock times
         loop = asyncio.new_event_loop()
         ready: dict[str, Any] = {}
         started = threading.Event()
@@ -88,6 +103,10 @@ class LocalServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "server.log"
 
     def __repr__(self) -> str:
         return f"LocalServer({self.bootstrap}, cluster {self.cluster_id})"
