@@ -8,8 +8,9 @@
 
 Set-up: a virtual environment in .venv, uv from PyPI to install into it (pip if uv cannot be had),
 kafkalab itself (editable) with its extras. Re-runs skip the install while pyproject.toml is
-unchanged. ``test`` also installs Debian's chromium when it is missing and this is a root shell on
-a Debian/Ubuntu machine; elsewhere the browser test is skipped and says why. Extra arguments after
+unchanged. ``test`` also installs Debian's chromium (and kcat, for the real-client battery) when it
+is missing and this is a root shell on a Debian/Ubuntu machine; elsewhere the browser test (and the
+kcat tests) are skipped and say why. Extra arguments after
 ``test`` go to pytest (``python3 run.py test -k murmur``).
 """
 
@@ -100,6 +101,23 @@ def ensure_chromium() -> None:
         say("apt-get could not install chromium: the browser test will be skipped")
 
 
+def ensure_kcat() -> None:
+    """Install Debian's kcat for the real-client battery (tests/wire) when we can; otherwise its kcat tests skip."""
+    if shutil.which("kcat") or shutil.which("kafkacat"):
+        return
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if not (is_root and shutil.which("apt-get")):
+        say("no kcat found and no root apt-get to install it: the kcat tests will be skipped")
+        return
+    say("installing Debian's kcat for the real-client battery (apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    quiet = {"stdout": subprocess.DEVNULL, "env": env}
+    if subprocess.run(["apt-get", "update"], **quiet).returncode != 0 or subprocess.run(
+        ["apt-get", "install", "-y", "--no-install-recommends", "kcat"], **quiet
+    ).returncode != 0:
+        say("apt-get could not install kcat: the kcat tests will be skipped")
+
+
 def course(args: list[str]) -> int:
     python = ensure_environment("course")
     say(f"opening JupyterLab on {FIRST_NOTEBOOK} (stop it with Ctrl+C)")
@@ -112,6 +130,7 @@ def course(args: list[str]) -> int:
 def test(args: list[str]) -> int:
     python = ensure_environment("test")
     ensure_chromium()
+    ensure_kcat()
     command = [
         str(python), "-m", "pytest", "tests", "notebooks",
         "--nbval", "--nbval-current-env", "--nbval-cell-timeout=300",

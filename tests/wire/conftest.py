@@ -7,11 +7,15 @@
 Both get the same server.properties keys; starting each kind lives in one function below
 (start_apache_kafka_broker, start_kafkalab_broker). A broker that cannot be had here (no java or
 mvn, no `kafkalab server-start` yet) skips its tests and says why.
+
+    KAFKALAB_WIRE_BROKERS=apache-kafka     run against these kinds only (comma-separated)
+    KAFKALAB_WIRE_KAFKALAB=127.0.0.1:9092  use a kafkalab server already running there
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import subprocess
 import sys
@@ -92,6 +96,9 @@ def kafkalab_server_missing() -> str | None:
 
 
 def start_kafkalab_broker(directory: Path) -> Broker:
+    running = os.environ.get("KAFKALAB_WIRE_KAFKALAB")
+    if running:
+        return Broker("kafkalab", running, directory, directory / "(started elsewhere)", 0.0, lambda: None)
     missing = kafkalab_server_missing()
     if missing:
         pytest.skip(f"kafkalab's server is not there yet: {missing}")
@@ -137,6 +144,9 @@ STARTERS: dict[str, Callable[[Path], Broker]] = {
 @pytest.fixture(scope="session", params=BROKER_KINDS)
 def broker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     """One running broker of each kind for the whole session (its tests use their own topics)."""
+    chosen = os.environ.get("KAFKALAB_WIRE_BROKERS")
+    if chosen and request.param not in chosen.split(","):
+        pytest.skip(f"KAFKALAB_WIRE_BROKERS={chosen}")
     started = STARTERS[request.param](tmp_path_factory.mktemp(request.param))
     try:
         yield started
