@@ -30,6 +30,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -292,7 +293,7 @@ def start_apache_kafka(tmp_dir: Path, port: int, log_requests: bool = False) -> 
     started = time.monotonic()
     console = open(directory / "console.log", "wb")
     process = subprocess.Popen(java_command(SERVER_MAIN, str(properties), log4j2=log4j2),
-                               stdout=console, stderr=subprocess.STDOUT)
+                               stdout=console, stderr=subprocess.STDOUT, **popen_options())
     console.close()  # the child keeps its own descriptor
     node = ApacheKafka(f"127.0.0.1:{port}", port, directory, process, cluster_id, 0.0)
     try:
@@ -302,6 +303,19 @@ def start_apache_kafka(tmp_dir: Path, port: int, log_requests: bool = False) -> 
         raise
     node.started_in_s = time.monotonic() - started
     return node
+
+
+def die_with_parent() -> None:
+    """In the child before exec (Linux): SIGKILL it if the test run dies, so no broker outlives pytest."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def popen_options() -> dict[str, object]:
+    return {"preexec_fn": die_with_parent} if sys.platform.startswith("linux") else {}
 
 
 # -- is it up? ---------------------------------------------------------------------------------------

@@ -113,7 +113,8 @@ def start_kafkalab_broker(directory: Path) -> Broker:
     log_file = directory / "server.log"
     started = time.monotonic()
     with open(log_file, "wb") as log:
-        process = subprocess.Popen([*KAFKALAB, "server-start", str(properties)], stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([*KAFKALAB, "server-start", str(properties)], stdout=log, stderr=subprocess.STDOUT,
+                                   **apache_kafka.popen_options())
 
     def stop() -> None:
         if process.poll() is None:
