@@ -4,9 +4,9 @@
     broker["kafkalab"]      kafkalab's server: `python -m kafkalab storage format ... --standalone`,
                             then `python -m kafkalab server-start server.properties`
 
-Both get the same server.properties keys; starting each kind lives in one function below
-(start_apache_kafka_broker, start_kafkalab_broker). A broker that cannot be had here (no java or
-mvn, no `kafkalab server-start` yet) skips its tests and says why.
+Both get the same server.properties (apache_kafka.server_properties); starting each kind lives in
+one function below (start_apache_kafka_broker, start_kafkalab_broker). A broker that cannot be had
+here (no java or mvn, no `kafkalab server-start` yet) skips its tests and says why.
 
     KAFKALAB_WIRE_BROKERS=apache-kafka     run against these kinds only (comma-separated)
     KAFKALAB_WIRE_KAFKALAB=127.0.0.1:9092  use a kafkalab server already running there
@@ -65,23 +65,6 @@ def start_apache_kafka_broker(directory: Path) -> Broker:
 KAFKALAB = [sys.executable, "-m", "kafkalab"]
 
 
-def kafkalab_server_properties(log_dirs: Path, port: int, controller_port: int) -> str:
-    """The keys of Kafka's server.properties (KRaft combined mode), as kafkalab reads them."""
-    return "\n".join([
-        "process.roles=broker,controller",
-        "node.id=1",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
-        "controller.listener.names=CONTROLLER",
-        f"controller.quorum.voters=1@127.0.0.1:{controller_port}",
-        f"log.dirs={log_dirs}",
-        "num.partitions=1",
-        "offsets.topic.replication.factor=1",
-        "group.initial.rebalance.delay.ms=0",
-        "",
-    ])
-
-
 def random_cluster_id() -> str:
     """What kafka-storage.sh random-uuid prints: 16 random bytes, base64url without padding."""
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
@@ -105,7 +88,9 @@ def start_kafkalab_broker(directory: Path) -> Broker:
     port = apache_kafka.free_port()
     controller_port = apache_kafka.free_port()
     properties = directory / "server.properties"
-    properties.write_text(kafkalab_server_properties(directory / "data", port, controller_port))
+    # The very file Apache Kafka gets: kafkalab reads Kafka's keys. Kafka 4.x formats with --standalone only
+    # under controller.quorum.bootstrap.servers (it refuses controller.quorum.voters with --standalone).
+    properties.write_text(apache_kafka.server_properties(directory / "data", port, controller_port))
     formatted = subprocess.run([*KAFKALAB, "storage", "format", "-t", random_cluster_id(), "-c", str(properties), "--standalone"],
                                capture_output=True, text=True)
     assert formatted.returncode == 0, f"kafkalab storage format failed:\n{formatted.stdout}\n{formatted.stderr}"
