@@ -24,6 +24,7 @@ Kafka: bin/kafka-storage.sh, bin/kafka-server-start.sh, config/server.properties
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -362,3 +363,24 @@ def wait_until_serving(node: ApacheKafka, timeout_s: float) -> None:
             return
         time.sleep(0.1)
     raise RuntimeError(f"Apache Kafka did not answer on {node.bootstrap} within {timeout_s} s:\n{node.log_tail()}")
+
+
+# -- what the clients sent ---------------------------------------------------------------------------
+def api_versions_used(request_log: Path) -> dict[str, dict[str, set[int]]]:
+    """From a request log (start_apache_kafka(..., log_requests=True)): client → API name → versions sent.
+
+    A client is named by what it reports in ApiVersions v3+ (softwareName softwareVersion, e.g.
+    "librdkafka 2.0.2") and its client id; clients that send ApiVersions v0 (aiokafka) show as
+    "unknown unknown". Kafka: kafka.network.RequestChannel's "Completed request" lines.
+    """
+    used: dict[str, dict[str, set[int]]] = {}
+    for line in Path(request_log).read_text(errors="replace").splitlines():
+        start = line.find("{")
+        if "Completed request:" not in line or start < 0:
+            continue
+        entry = json.loads(line[start:])
+        header = entry["requestHeader"]
+        software = entry.get("clientInformation", {})
+        client = f"{software.get('softwareName')} {software.get('softwareVersion')} [{header.get('clientId')}]"
+        used.setdefault(client, {}).setdefault(header["requestApiKeyName"], set()).add(header["requestApiVersion"])
+    return used
