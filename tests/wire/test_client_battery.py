@@ -451,18 +451,22 @@ def test_java_client_battery(broker: Broker, kafka_tools: None) -> None:
     done = apache_kafka.run_java_battery(broker.bootstrap, unique("java"))
     assert done.returncode == 0 and done.stdout.rstrip().endswith("OK"), \
         f"JavaClientBattery failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-5000:]}"
-    lines = [line.split(" ") for line in done.stdout.splitlines()]
-    [topic_line] = [line for line in lines if line[0] == "topic"]
-    partitions = int(topic_line[2])
+
+    def lines(kind: str) -> list[list[str]]:
+        return [line.split(" ")[1:] for line in done.stdout.splitlines() if line.startswith(kind + " ")]
+
+    [[_topic, partitions_text]] = lines("topic")
+    partitions = int(partitions_text)
     assert partitions == 3
-    produced = [Record(int(p), int(o), k.encode(), b"") for kind, k, p, o in (l for l in lines if l[0] == "produced")]
-    consumed = [Record(int(p), int(o), k.encode(), b"") for kind, k, p, o in (l for l in lines if l[0] == "consumed")]
+    produced = [Record(int(partition), int(offset), key.encode(), b"") for key, partition, offset in lines("produced")]
+    consumed = [Record(int(partition), int(offset), key.encode(), b"") for key, partition, offset in lines("consumed")]
+    assert len(produced) == 30, f"JavaClientBattery produced {len(produced)} records, not 30"
     check_murmur2_partitions(produced, partitions)  # the Java client's own partitioner agrees with kafkalab's
     assert sorted(consumed) == sorted(produced)
     for partition in range(partitions):
         offsets = [r.offset for r in consumed if r.partition == partition]
         assert offsets == list(range(len(offsets))), f"partition {partition}: offsets {offsets}"
-    committed = {int(p): int(o) for kind, p, o in (l for l in lines if l[0] == "committed")}
+    committed = {int(partition): int(offset) for partition, offset in lines("committed")}
     assert committed == {p: sum(1 for r in consumed if r.partition == p) for p in range(partitions)}
 
 
