@@ -14,8 +14,8 @@ the type of kafka-python's default. A name kafka-python does not know is an erro
 config", but a typo in a course should not pass silently.
 
 Before a client is built, :func:`check_bootstrap` opens a TCP connection to each bootstrap address,
-so that a broker that is not there is reported at once, with its address, instead of after
-kafka-python's own bootstrap timeout.
+so that a broker that is not there is reported with its address. The wait is 10 s, the Java
+client's ``socket.connection.setup.timeout.ms``; that property (in a file or a ``--*-property``) sets it.
 
 Kafka: org.apache.kafka.clients.CommonClientConfigs, AdminClientConfig, ProducerConfig,
 ConsumerConfig; org.apache.kafka.common.utils.Utils.loadProps; bootstrap.servers.
@@ -35,6 +35,9 @@ from typing import Any, Callable
 # How long the tools wait for a broker to answer at a bootstrap address (Kafka's tools wait up to
 # default.api.timeout.ms, 60 s; a learner with a typo in the port should not wait that long).
 BOOTSTRAP_TIMEOUT_MS = 10_000
+
+# The Java client's connection set-up timeout (default 10 s); here it bounds the bootstrap wait.
+SETUP_TIMEOUT = "socket.connection.setup.timeout.ms"
 
 # Java settings that make no sense for these tools: they always send and receive raw bytes.
 REFUSED_NAMES = {
@@ -133,9 +136,10 @@ def bootstrap_addresses(bootstrap_servers: str, flag: str = "--bootstrap-server"
     return addresses
 
 
-def check_bootstrap(bootstrap_servers: list[str], timeout_ms: int = BOOTSTRAP_TIMEOUT_MS) -> None:
-    """Raise ToolError unless some bootstrap address accepts a TCP connection within ``timeout_ms``."""
-    addresses = bootstrap_addresses(",".join(bootstrap_servers))
+def check_bootstrap(settings: dict[str, Any]) -> None:
+    """Raise ToolError unless some bootstrap address accepts a TCP connection within the bootstrap timeout."""
+    addresses = bootstrap_addresses(",".join(settings["bootstrap_servers"]))
+    timeout_ms = settings.get("bootstrap_timeout_ms", BOOTSTRAP_TIMEOUT_MS)
     deadline = time.monotonic() + timeout_ms / 1000
     reasons: dict[str, str] = {}
     while True:
@@ -167,12 +171,17 @@ def build_settings(
     settings: dict[str, Any] = {"bootstrap_timeout_ms": BOOTSTRAP_TIMEOUT_MS}
     if client_id:
         settings["client_id"] = client_id
+    sources: list[tuple[dict[str, str], str]] = []
     if config_file and config_file[1]:
         flag, path = config_file
-        settings.update(client_settings(load_properties_file(path, flag), defaults, role, f"{flag} {path}"))
+        sources.append((load_properties_file(path, flag), f"{flag} {path}"))
     if properties:
         flag, pairs = properties
-        settings.update(client_settings(parse_key_values(pairs, flag), defaults, role, flag))
+        sources.append((parse_key_values(pairs, flag), flag))
+    for values, source in sources:
+        if SETUP_TIMEOUT in values:  # the Java name for how long to wait for a connection: the bootstrap wait here
+            settings["bootstrap_timeout_ms"] = _convert(SETUP_TIMEOUT, values.pop(SETUP_TIMEOUT), 0, source)
+        settings.update(client_settings(values, defaults, role, source))
     if bootstrap_server:
         settings["bootstrap_servers"] = bootstrap_server
     if not settings.get("bootstrap_servers"):
@@ -200,7 +209,7 @@ def run_tool(prog: str, command: Callable[[], int]) -> int:
         return 1
     except kafka_errors.KafkaTimeoutError as slow:
         if "bootstrap" in str(slow):  # the port accepts TCP but nothing answers ApiVersions/Metadata
-            print(f"{prog}: no broker answered within {BOOTSTRAP_TIMEOUT_MS / 1000:g} s: {slow} "
+            print(f"{prog}: no broker answered: {slow} "
                   f"(the address accepts connections; is it a Kafka listener?)", file=sys.stderr)
         else:
             print(f"{prog}: timed out: {slow}", file=sys.stderr)

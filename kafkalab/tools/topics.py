@@ -72,7 +72,7 @@ def _topics(args: argparse.Namespace) -> int:
 
     settings = build_settings(args.bootstrap_server, KafkaAdminClient.DEFAULT_CONFIG, "admin",
                               config_file=("--command-config", args.command_config), client_id="kafkalab-topics")
-    check_bootstrap(settings["bootstrap_servers"])
+    check_bootstrap(settings)
     admin = KafkaAdminClient(**settings)
     try:
         if args.create:
