@@ -122,7 +122,8 @@ def format_storage(log_dirs: Sequence[Path | str], cluster_id: str, node_id: int
     """``kafka-storage format``: write meta.properties in each log directory; return what was done.
 
     A directory already formatted is an error unless ``ignore_formatted`` (then it is left alone);
-    a directory formatted for another cluster is always an error.
+    one formatted for another cluster or node is always an error. (Kafka's format also writes
+    ``bootstrap.checkpoint``, the initial metadata, into the metadata log directory: the Raft layer's.)
     """
     parse_uuid(cluster_id, "Cluster ID string")
     if not log_dirs:
@@ -132,24 +133,22 @@ def format_storage(log_dirs: Sequence[Path | str], cluster_id: str, node_id: int
     for log_dir in map(Path, log_dirs):
         if (log_dir / META_PROPERTIES).exists():
             existing = read_meta_properties(log_dir)
-            if existing["cluster.id"] != cluster_id:
-                raise StorageError(f"{log_dir / META_PROPERTIES}: formatted for cluster {existing['cluster.id']}, "
-                                   f"not {cluster_id}: the directory belongs to another cluster")
+            if existing["cluster.id"] != cluster_id:  # MetaPropertiesEnsemble.verify's words
+                raise StorageError(f"Invalid cluster.id in: {log_dir / META_PROPERTIES}. Expected {cluster_id}, "
+                                   f"but read {existing['cluster.id']}")
             if existing["node.id"] != str(node_id):
-                raise StorageError(f"{log_dir / META_PROPERTIES}: formatted for node.id={existing['node.id']}, not {node_id}")
+                raise StorageError(f"Stored node id {existing['node.id']} doesn't match previous node id {node_id} "
+                                   f"in {log_dir / META_PROPERTIES}")
             if not ignore_formatted:
                 raise StorageError(f"Log directory {log_dir} is already formatted. Use --ignore-formatted to ignore "
                                    "this directory and format the others.")
             done.append(f"{log_dir}: already formatted (left as it is)")
             continue
-        if log_dir.exists() and any(log_dir.iterdir()):
-            raise StorageError(f"{log_dir}: not empty and not formatted (no {META_PROPERTIES}); "
-                               "refusing to format a directory that holds other files")
-        to_format.append(log_dir)
+        to_format.append(log_dir)  # like Kafka, an unformatted directory may already hold other files
     for log_dir in to_format:
         log_dir.mkdir(parents=True, exist_ok=True)
         write_meta_properties(log_dir, cluster_id, node_id, random_uuid(), now_ms)
-        done.append(f"Formatting {log_dir} with cluster.id {cluster_id} and node.id {node_id}")
+        done.append(f"Formatting data directory {log_dir} with cluster.id {cluster_id} and node.id {node_id}")
     return done
 
 
