@@ -111,7 +111,11 @@ class OffsetIndex:
             self._in_file = keep
 
     def reset(self) -> None:
-        self._truncate_entries(0)
+        """No entries, in memory or in the file (before a rebuild)."""
+        del self.offsets[:]
+        del self.positions[:]
+        self.path.write_bytes(b"")
+        self._in_file = 0
 
     def write(self, sync: bool = False) -> None:
         """Append the entries not yet in the file (and fsync it when ``sync``)."""
@@ -196,7 +200,11 @@ class TimeIndex:
             self._in_file = keep
 
     def reset(self) -> None:
-        self._truncate_entries(0)
+        """No entries, in memory or in the file (before a rebuild)."""
+        del self.timestamps[:]
+        del self.offsets[:]
+        self.path.write_bytes(b"")
+        self._in_file = 0
 
     def write(self, sync: bool = False) -> None:
         pending = range(self._in_file, len(self.offsets))
