@@ -1,0 +1,52 @@
+"""`kafkalab server-start` and `kafkalab storage` refuse bad input with a message that names it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("kio")
+
+
+def kafkalab(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kafkalab", *args], capture_output=True, text=True, timeout=60)
+
+
+def write_config(tmp_path: Path, extra: str = "") -> Path:
+    config = tmp_path / "server.properties"
+    config.write_text(f"process.roles=broker,controller\nnode.id=1\nlisteners=PLAINTEXT://127.0.0.1:0\n"
+                      f"log.dirs={tmp_path / 'logs'}\n{extra}")
+    return config
+
+
+def test_a_missing_config_file(tmp_path):
+    result = kafkalab("server-start", str(tmp_path / "nope.properties"))
+    assert result.returncode == 1
+    assert "nope.properties: no such file" in result.stderr
+
+
+def test_a_misspelled_key(tmp_path):
+    result = kafkalab("server-start", str(write_config(tmp_path, "num.partition=3\n")))
+    assert result.returncode == 1
+    assert "unknown property 'num.partition'; did you mean num.partitions?" in result.stderr
+
+
+def test_other_voters_are_refused_with_the_reason(tmp_path):
+    result = kafkalab("server-start", str(write_config(tmp_path, "controller.quorum.voters=1@localhost:9093,2@localhost:9094\n")))
+    assert result.returncode == 1
+    assert "single-node KRaft quorum" in result.stderr and "2@localhost:9094" in result.stderr
+
+
+def test_an_unformatted_log_dir_says_how_to_format_it(tmp_path):
+    result = kafkalab("server-start", str(write_config(tmp_path)))
+    assert result.returncode == 1
+    assert "kafkalab storage format" in result.stderr
+
+
+def test_override_needs_key_equals_value(tmp_path):
+    result = kafkalab("server-start", str(write_config(tmp_path)), "--override", "num.partitions")
+    assert result.returncode == 1
+    assert "--override 'num.partitions': expected KEY=VALUE" in result.stderr
