@@ -109,7 +109,10 @@ def test_produce_stores_the_batch_as_received_and_fetch_returns_those_bytes(tmp_
     data = fetched.responses[0].partitions[0].records
     assert fetched.responses[0].partitions[0].high_watermark == 6
     assert len(data) == 2 * len(sent)
-    assert data[8:len(sent)] == sent[8:]  # everything after baseOffset is the producer's bytes, CRC included
+    # The broker writes baseOffset and partitionLeaderEpoch (both outside the CRC); from magic on,
+    # CRC included, these are the producer's bytes.
+    assert data[16:len(sent)] == sent[16:]
+    assert struct.unpack_from(">i", data, 12)[0] == 0  # written in leader epoch 0
     assert struct.unpack_from(">q", data, len(sent))[0] == 3  # the broker wrote the second batch's base offset
 
 
