@@ -22,6 +22,8 @@ from typing import Any
 from kafkalab.broker.messages import (
     BrokerHeartbeatRequest,
     BrokerHeartbeatResponse,
+    CreatePartitionsRequest,
+    CreatePartitionsResponse,
     CreateTopicsRequest,
     CreateTopicsResponse,
     DeleteTopicsRequest,
@@ -195,6 +197,15 @@ class Controller:
                     answer.events.append(("controller.delete_topic", {"topic": name}))
                     publish(records)
             answer.response = DeleteTopicsResponse(tuple(results), message.correlation_id)
+        elif isinstance(message, CreatePartitionsRequest):
+            results = []
+            for name, count in message.topics:
+                error_code, error_message, records = self.create_partitions(name, count)
+                results.append((name, error_code, error_message))
+                if records:
+                    answer.events.append(("controller.create_partitions", {"topic": name, "count": count}))
+                    publish(records)
+            answer.response = CreatePartitionsResponse(tuple(results), message.correlation_id)
         else:
             raise TypeError(f"the controller does not handle {type(message).__name__}")
         return answer
@@ -348,6 +359,29 @@ class Controller:
         if name in INTERNAL_TOPICS:
             return TopicDeletionDisabledError.error_code, f"Topic '{name}' is internal and cannot be deleted.", []
         return 0, None, [RemoveTopicRecord(name)]
+
+    def create_partitions(self, name: str, count: int) -> tuple[int, str | None, list[MetadataRecord]]:
+        """CreatePartitions (ReplicationControlManager.createPartitions): grow a topic to ``count``
+        partitions, placing the new ones as a new topic's would be. Partitions never shrink: keyed
+        records would move. Returns (error code, message, records)."""
+        if name not in self.image.topic_ids:
+            return UnknownTopicOrPartitionError.error_code, f"The topic '{name}' does not exist.", []
+        existing = self.image.partitions[name]
+        if count <= len(existing):
+            return InvalidPartitionsError.error_code, (f"Topic currently has {len(existing)} partitions, which is higher than "
+                                                       f"the requested {count}." if count < len(existing) else
+                                                       f"Topic already has {len(existing)} partitions."), []
+        replication_factor = len(next(iter(existing.values())).replicas)
+        usable = [UsableBroker(b, record.rack, b in self.image.fenced) for b, record in sorted(self.image.brokers.items())]
+        try:
+            placement = self.placer.place(count - len(existing), replication_factor, usable)
+        except InvalidReplicationFactorError as refused:
+            return InvalidReplicationFactorError.error_code, str(refused), []
+        records: list[MetadataRecord] = []
+        for offset, replicas in enumerate(placement):
+            isr = tuple(r for r in replicas if r not in self.image.fenced)
+            records.append(PartitionRecord(name, len(existing) + offset, replicas, isr, replicas[0], 0))
+        return 0, None, records
 
     def _create(self, topic: CreatableTopic) -> list[MetadataRecord]:
         validate_topic_name(topic.name)

@@ -128,6 +128,18 @@ class CreateTopicsResponse:
 
 
 @dataclass(frozen=True)
+class CreatePartitionsRequest:
+    topics: tuple[tuple[str, int], ...]  # (topic, the partition count it should have)
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
+class CreatePartitionsResponse:
+    results: tuple[tuple[str, int, str | None], ...]  # (topic, error code, error message)
+    correlation_id: int = 0
+
+
+@dataclass(frozen=True)
 class DeleteTopicsRequest:
     topics: tuple[str, ...]
     correlation_id: int = 0

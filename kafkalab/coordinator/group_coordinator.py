@@ -71,7 +71,9 @@ from kafkalab.errors import (
     InconsistentGroupProtocolError,
     InvalidGroupIdError,
     InvalidSessionTimeoutError,
+    GroupIdNotFoundError,
     KafkaError,
+    NonEmptyGroupError,
     MemberIdRequiredError,
     NotCoordinatorError,
     OffsetMetadataTooLargeError,
@@ -722,6 +724,31 @@ class GroupCoordinator:
                 del self.offsets[group_id]
                 del self.groups[group_id]
                 self._write(group_id, [(encode_key(GroupMetadataKey(group_id)), None)], now_ms)
+
+    def delete_groups(self, group_ids: list[str], now_ms: int) -> list[tuple[str, int]]:
+        """DeleteGroups (GroupCoordinator.deleteGroups): an empty group and its committed offsets go, as
+        tombstones in __consumer_offsets. Returns (group id, error code) per group: NON_EMPTY_GROUP while
+        it has members, GROUP_ID_NOT_FOUND for a group nobody knows."""
+        results = []
+        for group_id in group_ids:
+            try:
+                group = self._group_for(group_id, create=False)
+            except KafkaError as error:
+                results.append((group_id, error.error_code))
+                continue
+            if group is None and group_id not in self.offsets:
+                results.append((group_id, GroupIdNotFoundError.error_code))
+                continue
+            if group is not None and group.members:
+                results.append((group_id, NonEmptyGroupError.error_code))
+                continue
+            tombstones = [(encode_key(OffsetCommitKey(group_id, t, p)), None) for t, p in sorted(self.offsets.get(group_id, {}))]
+            self._write(group_id, tombstones + [(encode_key(GroupMetadataKey(group_id)), None)], now_ms)
+            self.offsets.pop(group_id, None)
+            self.groups.pop(group_id, None)
+            self._event("group.deleted", group=group_id)
+            results.append((group_id, 0))
+        return results
 
     # -- persistence --------------------------------------------------------------------------
     def _write(self, group_id: str, records: list[tuple[bytes, bytes | None]], now_ms: int,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from kafkalab.broker.messages import (
     CreatableTopic,
+    CreatePartitionsRequest,
     CreateTopicsRequest,
     DeleteTopicsRequest,
     FetchPartition,
@@ -575,6 +576,30 @@ def describe_groups(node: "ServerNode", call: "Call", request: Any, now_ms: int)
                       "client_host": m.client_host, "member_metadata": m.member_metadata, "member_assignment": m.member_assignment}
                      for m in g.members]}
         for g in r.groups]}
+
+
+@api(42)
+def delete_groups(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
+    results = node.broker.group_coordinator.delete_groups(list(request.groups_names), now_ms)
+    node._after_work(now_ms)
+    return {"throttle_time": 0, "results": [{"group_id": g, "error_code": code} for g, code in results]}
+
+
+@api(37)
+def create_partitions(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
+    results = []
+    for topic in request.topics:
+        if topic.assignments:
+            results.append({"name": topic.name, "error_code": InvalidRequestError.error_code,
+                            "error_message": "kafkalab places replicas itself: manual replica assignments are not supported"})
+            continue
+        if request.validate_only:
+            results.append({"name": topic.name, "error_code": 0})
+            continue
+        response = node.controller_request(CreatePartitionsRequest(((topic.name, topic.count),)), now_ms)
+        name, error_code, message = response.results[0]
+        results.append({"name": name, "error_code": error_code, "error_message": message})
+    return {"throttle_time": 0, "results": results}
 
 
 # -- dispatch ------------------------------------------------------------------------------------
