@@ -91,6 +91,7 @@ def apache_kafka_broker(workdir: Path) -> Iterator[str]:
     spec = importlib.util.spec_from_file_location("apache_kafka", ROOT / "tests" / "wire" / "apache_kafka.py")
     assert spec is not None and spec.loader is not None
     launcher = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = launcher  # its dataclasses look their module up there
     spec.loader.exec_module(launcher)
     port = free_port()
     handle = launcher.start_apache_kafka(workdir, port)

@@ -31,10 +31,4 @@ TOOL_MODULES = (
 
 def add_tool_commands(commands: "argparse._SubParsersAction") -> None:
     for name in TOOL_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as missing:
-            if missing.name != name:
-                raise
-            continue  # not written yet
-        module.add_commands(commands)
+        importlib.import_module(name).add_commands(commands)
