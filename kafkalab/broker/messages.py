@@ -26,8 +26,8 @@ class RegisterBrokerRecord:
     broker_id: int
     rack: str | None = None
     # (listener name, host, port) per listener, as clients should reach this broker (advertised.listeners);
-    # empty on the simulator, where nodes are reached by name.
-    endpoints: tuple[tuple[str, str, int], ...] = ()
+    # None on the simulator, where nodes are reached by name.
+    endpoints: tuple[tuple[str, str, int], ...] | None = None
 
 
 @dataclass(frozen=True)
