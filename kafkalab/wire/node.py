@@ -36,9 +36,11 @@ from kafkalab.wire.protocol import (
     API_VERSIONS_KEY,
     ProtocolError,
     api_name,
+    build,
     encode_response,
     read_request_body,
     read_request_header,
+    response_class,
 )
 
 Reply = bytes | None
@@ -179,8 +181,6 @@ class ServerNode:
         return self.encode(call, answer)
 
     def encode(self, call: Call, fields: dict) -> bytes:
-        from kafkalab.wire.protocol import build, response_class
-
         cls = response_class(call.api_key, call.api_version)
         return encode_response(call.api_key, call.api_version, call.correlation_id, build(cls, fields))
 
