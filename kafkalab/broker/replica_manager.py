@@ -51,6 +51,7 @@ from kafkalab.errors import (
     RequestTimedOutError,
 )
 from kafkalab.record import Record, RecordBatch
+from kafkalab.record.raw import split_batches
 
 if TYPE_CHECKING:
     from kafkalab.broker.broker import Broker
@@ -95,6 +96,7 @@ class ReplicaManager:
     truncations: dict[Key, int] = field(default_factory=dict)  # how many times each log was truncated
     incarnation: int = 0  # bumped at every restart of the broker process
     directory_id: int = 0  # bumped when the disk is lost (a wipe)
+    always_heartbeat: bool = False  # a real KRaft broker heartbeats all its life (the wire layer); see the module docstring
 
     def __post_init__(self) -> None:
         if self.truncation not in TRUNCATION_MODES:
@@ -120,6 +122,9 @@ class ReplicaManager:
         partition = self.partitions.get(key)
         if partition is None or partition.log is not log:
             partition = self.partitions[key] = self.broker.partition_class(record.topic, record.partition_id, log, self.broker_id)
+            stored = getattr(getattr(log, "epoch_cache", None), "entries", None)
+            if stored and hasattr(partition, "epoch_cache"):  # a log on disk remembers its epochs (leader-epoch-checkpoint)
+                partition.epoch_cache = list(stored)
         partition.min_insync_replicas = self.broker.topic_config(record.topic)["min.insync.replicas"]
         if record.leader == self.broker_id:
             partition.make_leader(record.replicas, record.isr, record.leader_epoch, record.partition_epoch, now_ms)
@@ -326,10 +331,13 @@ class ReplicaManager:
             if answer.error_code:
                 fetcher.backoff_until = now_ms + self.broker.config["replica.fetch.backoff.ms"]
                 continue
-            records = [r for r in answer.records if r.offset >= partition.log_end_offset]
-            if records and records[0].offset != partition.log_end_offset:
-                continue  # a gap (the leader's log start moved): fetch again from where we are
-            self._append_replicated(partition, records, now_ms)
+            if answer.batches:  # the wire: whole batches as the leader stores them
+                self._append_replicated_batches(partition, answer.batches, now_ms)
+            else:
+                records = [r for r in answer.records if r.offset >= partition.log_end_offset]
+                if records and records[0].offset != partition.log_end_offset:
+                    continue  # a gap (the leader's log start moved): fetch again from where we are
+                self._append_replicated(partition, records, now_ms)
             partition.high_watermark = max(partition.high_watermark, min(answer.high_watermark, partition.log_end_offset))
         self.broker._try_complete_delayed_fetches(now_ms, {(p.topic, p.partition) for p in response.partitions})
 
@@ -368,6 +376,33 @@ class ReplicaManager:
             run.append(record)
         flush()
 
+    def _append_replicated_batches(self, partition: Partition, data: bytes, now_ms: int) -> None:
+        """The same as :meth:`_append_replicated` for batches that arrived as bytes (a follower over the
+        wire): each batch is stored exactly as the leader stored it — offsets, leader epoch, producer id
+        and sequence in its header, compression and CRC untouched (Log.appendAsFollower)."""
+        key = (partition.topic, partition.partition)
+        transactions = self.broker.partition_transactions(partition.topic, partition.partition)
+        for batch in split_batches(data, allow_truncated_tail=True):  # a fetch may end inside a batch
+            if batch.next_offset <= partition.log_end_offset:
+                continue  # we have it already (the fetch started inside a batch we hold)
+            if batch.base_offset != partition.log_end_offset:
+                return  # a gap (the leader's log start moved): fetch again from where we are
+            batch.ensure_valid()  # a corrupt batch raises: this fetch is dropped and retried
+            if batch.partition_leader_epoch != UNDEFINED_EPOCH:
+                partition.assign_epoch_start(batch.partition_leader_epoch, batch.base_offset)
+            if hasattr(partition.log, "append_as_follower"):
+                partition.log.append_as_follower(batch, now_ms)
+            else:  # a log that keeps records (the simulator's, a learner's) gets them decoded
+                partition.log.append(list(batch.records), now_ms, batch.compression)
+            if batch.is_control:
+                transactions.on_marker(batch.producer_id, parse_control_key(batch.records[0].key or b""), batch.base_offset)
+                continue
+            transactions.on_append(batch.base_offset, batch.last_offset, batch.producer_id, batch.is_transactional,
+                                   batch.producer_epoch, batch.base_sequence)
+            if batch.producer_id >= 0 and batch.base_sequence >= 0:
+                state = self.broker.producer_states.setdefault(key, self.broker.producer_state_class())
+                state.update(batch.decoded, batch.base_offset, batch.last_offset)
+
     # -- time -------------------------------------------------------------------------------------
     def next_deadline_ms(self) -> int | None:
         deadlines = [p.deadline_ms for p in self.delayed_produces]
@@ -388,7 +423,7 @@ class ReplicaManager:
                 fetcher.backoff_until = 0
         if self.next_heartbeat_ms is not None and self.next_heartbeat_ms <= now_ms:
             self.send_heartbeat()
-            again = self.hosts_replicated_partitions() or self.broker.catching_up
+            again = self.always_heartbeat or self.hosts_replicated_partitions() or self.broker.catching_up
             self.next_heartbeat_ms = now_ms + self.broker.config["broker.heartbeat.interval.ms"] if again else None
         if self.next_isr_check_ms is not None and self.next_isr_check_ms <= now_ms:
             lag = self.broker.config["replica.lag.time.max.ms"]

@@ -20,6 +20,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Callable
 
 from kafkalab.broker.messages import (
+    AlterPartitionRequest,
     CreatableTopic,
     CreatePartitionsRequest,
     CreateTopicsRequest,
@@ -28,6 +29,7 @@ from kafkalab.broker.messages import (
     FetchRequest,
     InitProducerIdRequest,
     ListOffsetsRequest,
+    OffsetsForLeaderEpochRequest,
     ProducePartitionData,
     ProduceRequest,
 )
@@ -52,11 +54,13 @@ from kafkalab.errors import (
     CoordinatorNotAvailableError,
     InvalidRequestError,
     KafkaError,
+    OffsetOutOfRangeError,
     UnknownTopicIdError,
     UnknownTopicOrPartitionError,
 )
 from kafkalab.record.raw import single_produce_batch
-from kafkalab.wire.protocol import ZERO_UUID, known_versions, milliseconds, response_class, build
+from kafkalab.wire.metadata_log import METADATA_TOPIC
+from kafkalab.wire.protocol import ZERO_UUID, ProtocolError, build, known_versions, milliseconds, response_class
 
 if TYPE_CHECKING:
     from kafkalab.wire.node import Call, ServerNode
@@ -91,16 +95,17 @@ def _parked(node: "ServerNode", call: "Call") -> Any:
 # -- first contact ----------------------------------------------------------------------------------
 @api(18)
 def api_versions(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
-    return {"error_code": 0, "api_keys": _api_keys(), "throttle_time": 0}
+    on_controller_listener = call.listener in node.settings.controller_listener_names
+    return {"error_code": 0, "api_keys": _api_keys(CONTROLLER_SUPPORTED if on_controller_listener else SUPPORTED), "throttle_time": 0}
 
 
-def _api_keys() -> list[dict]:
-    return [{"api_key": key, "min_version": low, "max_version": high} for key, (low, high) in sorted(SUPPORTED.items())]
+def _api_keys(table: dict[int, tuple[int, int]]) -> list[dict]:
+    return [{"api_key": key, "min_version": low, "max_version": high} for key, (low, high) in sorted(table.items())]
 
 
-def api_versions_error_v0() -> Any:
+def api_versions_error_v0(table: dict[int, tuple[int, int]] | None = None) -> Any:
     """KIP-511: a too-new ApiVersions request is answered in v0 with UNSUPPORTED_VERSION and our ranges."""
-    return build(response_class(18, 0), {"error_code": 35, "api_keys": _api_keys()})
+    return build(response_class(18, 0), {"error_code": 35, "api_keys": _api_keys(SUPPORTED if table is None else table)})
 
 
 # -- metadata and topics -----------------------------------------------------------------------------
@@ -154,8 +159,9 @@ def metadata(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dic
     topics = []
     for name in names:
         if name not in image.topic_ids and allow_auto and node.config["auto.create.topics.enable"] and name and not name.startswith("__"):
-            node.controller_request(CreateTopicsRequest((CreatableTopic(name),)), now_ms)
-            if name in image.topic_ids:
+            node.broker.effects.append(("controller", CreateTopicsRequest((CreatableTopic(name),))))
+            node._run_effects(now_ms)  # this node's controller creates it now; another node's, soon
+            if name in image.topic_ids or node.controller is None:
                 topics.append({"error_code": 5, "name": name, "topic_id": _topic_id(node, name), "partitions": (),
                                "topic_authorized_operations": AUTHORIZED_OPERATIONS_OMITTED})  # LEADER_NOT_AVAILABLE: retry
                 continue
@@ -177,46 +183,66 @@ def metadata(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dic
 
 
 @api(19)
-def create_topics(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
-    results = []
+def create_topics(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> Any:
+    early: dict[str, dict] = {}
+    creatable = []
     for topic in request.topics:
         if topic.assignments:
-            results.append({"name": topic.name, "error_code": InvalidRequestError.error_code,
-                            "error_message": "kafkalab places replicas itself: manual replica assignments are not supported"})
-            continue
-        creatable = CreatableTopic(topic.name, topic.num_partitions, topic.replication_factor,
-                                   tuple((c.name, c.value) for c in topic.configs if c.value is not None))
-        if _field(request, "validate_only", default=False):
-            results.append({"name": topic.name, "error_code": 0, "num_partitions": topic.num_partitions,
-                            "replication_factor": topic.replication_factor})
-            continue
-        response = node.controller_request(CreateTopicsRequest((creatable,)), now_ms)
-        result = response.topics[0]
-        results.append({
-            "name": result.name, "topic_id": _topic_id(node, result.name), "error_code": result.error_code,
-            "error_message": result.error_message, "num_partitions": result.num_partitions,
-            "replication_factor": result.replication_factor, "configs": (),
-        })
-    return {"throttle_time": 0, "topics": results}
+            early[topic.name] = {"name": topic.name, "error_code": InvalidRequestError.error_code,
+                                 "error_message": "kafkalab places replicas itself: manual replica assignments are not supported"}
+        elif _field(request, "validate_only", default=False):
+            early[topic.name] = {"name": topic.name, "error_code": 0, "num_partitions": topic.num_partitions,
+                                 "replication_factor": topic.replication_factor}
+        else:
+            creatable.append(CreatableTopic(topic.name, topic.num_partitions, topic.replication_factor,
+                                            tuple((c.name, c.value) for c in topic.configs if c.value is not None)))
+
+    def encode(response: Any) -> dict:
+        created = {r.name: r for r in (response.topics if response is not None else ())}
+        results = []
+        for topic in request.topics:
+            result = created.get(topic.name)
+            if result is None:
+                results.append(early[topic.name])
+                continue
+            results.append({
+                "name": result.name, "topic_id": _topic_id(node, result.name), "error_code": result.error_code,
+                "error_message": result.error_message, "num_partitions": result.num_partitions,
+                "replication_factor": result.replication_factor, "configs": (),
+            })
+        return {"throttle_time": 0, "topics": results}
+
+    if not creatable:
+        return encode(None)
+    return node.ask_controller(call, CreateTopicsRequest(tuple(creatable)), now_ms, encode)
 
 
 @api(20)
-def delete_topics(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
+def delete_topics(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> Any:
     entries = _field(request, "topics", default=None)
     if entries is None:  # v0-v5: topic_names
         entries = [{"name": name} for name in request.topic_names]
-    results = []
+    wanted: list[tuple[str | None, uuid.UUID | None]] = []
     for entry in entries:
         name, topic_id = _topic_name(node, entry) if not isinstance(entry, dict) else (entry["name"], None)
-        if name is None:
-            results.append({"name": None, "topic_id": topic_id, "error_code": UnknownTopicIdError.error_code,
-                            "error_message": f"no topic has id {topic_id}"})
-            continue
-        uid = _topic_id(node, name)
-        response = node.controller_request(DeleteTopicsRequest((name,)), now_ms)
-        _name, error_code, message = response.results[0]
-        results.append({"name": name, "topic_id": uid, "error_code": error_code, "error_message": message})
-    return {"throttle_time": 0, "responses": results}
+        wanted.append((name, topic_id if name is None else _topic_id(node, name)))
+
+    def encode(response: Any) -> dict:
+        answered = {name: (code, message) for name, code, message in (response.results if response is not None else ())}
+        results = []
+        for name, topic_id in wanted:
+            if name is None:
+                results.append({"name": None, "topic_id": topic_id, "error_code": UnknownTopicIdError.error_code,
+                                "error_message": f"no topic has id {topic_id}"})
+                continue
+            error_code, message = answered[name]
+            results.append({"name": name, "topic_id": topic_id, "error_code": error_code, "error_message": message})
+        return {"throttle_time": 0, "responses": results}
+
+    names = tuple(name for name, _id in wanted if name is not None)
+    if not names:
+        return encode(None)
+    return node.ask_controller(call, DeleteTopicsRequest(names), now_ms, encode)
 
 
 @api(60)
@@ -350,6 +376,8 @@ def init_producer_id(node: "ServerNode", call: "Call", request: Any, now_ms: int
 # -- fetch ---------------------------------------------------------------------------------------
 @api(1)
 def fetch(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> Any:
+    if call.listener in node.settings.controller_listener_names:
+        return _fetch_metadata_log(node, call, request, now_ms)
     wanted: list[FetchPartition] = []
     order: list[tuple[str | None, uuid.UUID | None, int]] = []
     for topic in request.topics:
@@ -395,6 +423,26 @@ def fetch(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> Any:
         return _parked(node, call)
     node.calls.pop(call_id, None)
     return encode(response)
+
+
+def _fetch_metadata_log(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> Any:
+    """A broker reading ``__cluster_metadata-0`` from the controller (KRaft's Fetch, served by
+    KafkaRaftClient): the only partition the controller listener serves."""
+    topics = list(request.topics)
+    if node.controller is None or len(topics) != 1 or _field(topics[0], "topic") != METADATA_TOPIC or len(topics[0].partitions) != 1 \
+            or topics[0].partitions[0].partition != 0:
+        wanted = ", ".join(f"{_field(t, 'topic', 'topic_id')}{[p.partition for p in t.partitions]}" for t in topics)
+        raise ProtocolError(f"a Fetch on the controller listener must read {METADATA_TOPIC}-0 (this one asks for {wanted})")
+    offset = topics[0].partitions[0].fetch_offset
+
+    def encode(batches: bytes, end_offset: int) -> dict:
+        return {"throttle_time": 0, "error_code": 0, "session_id": 0, "responses": [{"topic": METADATA_TOPIC, "partitions": [{
+            "partition_index": 0, "error_code": 0 if offset <= end_offset else OffsetOutOfRangeError.error_code,
+            "high_watermark": end_offset, "last_stable_offset": end_offset, "log_start_offset": 0, "records": batches}]}]}
+
+    if offset > node.store.end_offset:
+        return encode(b"", node.store.end_offset)
+    return node.fetch_metadata_log(call, offset, milliseconds(request.max_wait), now_ms, encode)
 
 
 @api(2)
@@ -586,20 +634,83 @@ def delete_groups(node: "ServerNode", call: "Call", request: Any, now_ms: int) -
 
 
 @api(37)
-def create_partitions(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
-    results = []
+def create_partitions(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> Any:
+    early: dict[str, dict] = {}
+    wanted = []
     for topic in request.topics:
         if topic.assignments:
-            results.append({"name": topic.name, "error_code": InvalidRequestError.error_code,
-                            "error_message": "kafkalab places replicas itself: manual replica assignments are not supported"})
-            continue
-        if request.validate_only:
-            results.append({"name": topic.name, "error_code": 0})
-            continue
-        response = node.controller_request(CreatePartitionsRequest(((topic.name, topic.count),)), now_ms)
-        name, error_code, message = response.results[0]
-        results.append({"name": name, "error_code": error_code, "error_message": message})
-    return {"throttle_time": 0, "results": results}
+            early[topic.name] = {"name": topic.name, "error_code": InvalidRequestError.error_code,
+                                 "error_message": "kafkalab places replicas itself: manual replica assignments are not supported"}
+        elif request.validate_only:
+            early[topic.name] = {"name": topic.name, "error_code": 0}
+        else:
+            wanted.append((topic.name, topic.count))
+
+    def encode(response: Any) -> dict:
+        answered = {name: (code, message) for name, code, message in (response.results if response is not None else ())}
+        results = []
+        for topic in request.topics:
+            if topic.name in answered:
+                code, message = answered[topic.name]
+                results.append({"name": topic.name, "error_code": code, "error_message": message})
+            else:
+                results.append(early[topic.name])
+        return {"throttle_time": 0, "results": results}
+
+    if not wanted:
+        return encode(None)
+    return node.ask_controller(call, CreatePartitionsRequest(tuple(wanted)), now_ms, encode)
+
+
+# -- between nodes: the controller's APIs, and the leader's answers to followers ------------------
+@api(62)
+def broker_registration(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
+    endpoints = tuple((listener.name, listener.host, listener.port) for listener in request.listeners)
+    error_code, epoch = node.register_broker(request.broker_id, request.cluster_id, endpoints, request.rack, now_ms)
+    return {"throttle_time": 0, "error_code": error_code, "broker_epoch": epoch}
+
+
+@api(63)
+def broker_heartbeat(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
+    error_code, fenced = node.broker_heartbeat(request.broker_id, request.broker_epoch, request.current_metadata_offset, now_ms)
+    return {"throttle_time": 0, "error_code": error_code, "is_caught_up": error_code == 0, "is_fenced": fenced,
+            "should_shut_down": False}
+
+
+@api(56)
+def alter_partition(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
+    topics = []
+    for topic in request.topics:
+        name, topic_id = _topic_name(node, topic)
+        partitions = []
+        for p in topic.partitions:
+            if name is None:
+                partitions.append({"partition_index": p.partition_index, "error_code": UnknownTopicIdError.error_code})
+                continue
+            new_isr = tuple(_field(p, "new_isr", default=()) or (b.broker_id for b in _field(p, "new_isr_with_epochs", default=())))
+            response = node.controller_request(AlterPartitionRequest(request.broker_id, name, p.partition_index, p.leader_epoch,
+                                                                     p.partition_epoch, new_isr), now_ms)
+            leader = node.controller.image.partitions.get(name, {}).get(p.partition_index) if node.controller else None
+            partitions.append({"partition_index": p.partition_index, "error_code": response.error_code,
+                               "leader_id": leader.leader if leader is not None else -1, "leader_epoch": response.leader_epoch,
+                               "isr": response.isr, "leader_recovery_state": 0, "partition_epoch": response.partition_epoch})
+        topics.append({"topic_id": topic_id, "topic_name": name, "partitions": partitions})
+    return {"throttle_time": 0, "error_code": 0, "topics": topics}
+
+
+@api(23)
+def offset_for_leader_epoch(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
+    topics = []
+    for topic in request.topics:
+        partitions = []
+        for p in topic.partitions:
+            core = OffsetsForLeaderEpochRequest(topic.topic, p.partition, p.leader_epoch, p.current_leader_epoch,
+                                                _field(request, "replica_id", default=-1))
+            response = node.broker.replica_manager.end_offset_for_epoch(core)  # NOT_LEADER_OR_FOLLOWER unless the leader
+            partitions.append({"error_code": response.error_code, "partition": p.partition,
+                               "leader_epoch": response.leader_epoch, "end_offset": response.end_offset})
+        topics.append({"topic": topic.topic, "partitions": partitions})
+    return {"throttle_time": 0, "topics": topics}
 
 
 # -- dispatch ------------------------------------------------------------------------------------
@@ -607,4 +718,10 @@ def handle(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> Any:
     return HANDLERS[call.api_key](node, call, request, now_ms)
 
 
-SUPPORTED: dict[int, tuple[int, int]] = {key: known_versions(key) for key in HANDLERS}  # type: ignore[misc]
+# The controller's APIs are served on the CONTROLLER listener only (ApiMessageType's listeners), the
+# broker's on the others; Fetch on the controller listener reads the metadata log.
+CONTROLLER_ONLY = {56, 62, 63}
+CONTROLLER_LISTENER_APIS = CONTROLLER_ONLY | {18, 1, 19, 20, 37}
+SUPPORTED: dict[int, tuple[int, int]] = {key: known_versions(key) for key in HANDLERS if key not in CONTROLLER_ONLY}  # type: ignore[misc]
+CONTROLLER_SUPPORTED: dict[int, tuple[int, int]] = {key: known_versions(key) for key in HANDLERS  # type: ignore[misc]
+                                                    if key in CONTROLLER_LISTENER_APIS}

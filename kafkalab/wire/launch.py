@@ -68,22 +68,47 @@ class RunningNode:
         self.storage.close(self.node)
 
 
+def _controller_of(props) -> tuple[tuple[str, int] | None, int]:  # noqa: ANN001 - ServerProperties
+    """Where this node's broker reaches the controller, and the controller's id (-1: not known).
+
+    kafkalab's controller quorum has one voter: a combined node (``process.roles=broker,controller``).
+    Other nodes are brokers (``process.roles=broker``) that find it through ``controller.quorum.voters``
+    (``id@host:port``) or ``controller.quorum.bootstrap.servers`` (``host:port``, KIP-853)."""
+    voters = props.quorum_voters
+    if len(voters) > 1:
+        raise ServerStartError(
+            f"controller.quorum.voters names {len(voters)} voters ({', '.join(f'{i}@{h}:{p}' for i, h, p in voters)}); "
+            "kafkalab's controller quorum over the wire has a single voter. List one (the combined node), or use "
+            "controller.quorum.bootstrap.servers; the Raft quorum itself is chapter 07's simulator")
+    if "controller" in props.process_roles:
+        if "broker" not in props.process_roles:
+            raise ServerStartError("process.roles=controller: kafkalab's controller runs in a combined node; use "
+                                   "process.roles=broker,controller for it and process.roles=broker for the other nodes")
+        if voters and voters[0][0] != props.node_id:
+            raise ServerStartError(f"controller.quorum.voters names node {voters[0][0]}, but this controller is node.id={props.node_id}")
+        own = [listener for listener in props.listeners if listener.name in props.controller_listener_names]
+        return ((own[0].host, own[0].port), props.node_id) if own else (None, props.node_id)
+    if voters:
+        voter_id, host, port = voters[0]
+        if voter_id == props.node_id:
+            raise ServerStartError(f"controller.quorum.voters names this node ({voter_id}), but process.roles=broker: "
+                                   "a voter must have the controller role")
+        return (host, port), voter_id
+    if props.bootstrap_servers:
+        return props.bootstrap_servers[0], -1
+    raise ServerStartError("process.roles=broker: set controller.quorum.bootstrap.servers (or controller.quorum.voters) "
+                           "to the controller's CONTROLLER listener, host:port")
+
+
 async def start_node(props) -> RunningNode:  # noqa: ANN001 - ServerProperties
     """Open storage (recovering it), replay metadata, listen. Raises ServerStartError with what to fix."""
     from kafkalab.wire.metadata_log import MetadataLogStore
     from kafkalab.wire.node import Endpoint, ServerNode, ServerSettings
     from kafkalab.wire.node_storage import StorageError, open_node_storage
+    from kafkalab.wire.peers import PeerLinks
     from kafkalab.wire.server import KafkaServer, wall_clock_ms
 
-    others = [v for v in props.quorum_voters if v[0] != props.node_id]
-    if others:
-        raise ServerStartError(
-            f"controller.quorum.voters names other voters ({', '.join(f'{i}@{h}:{p}' for i, h, p in others)}); "
-            "kafkalab server-start runs a single-node KRaft quorum: list only this node (node.id="
-            f"{props.node_id}), or leave controller.quorum.voters out")
-    if "broker" not in props.process_roles:
-        raise ServerStartError("process.roles=controller: a controller-only node needs brokers that reach it over the wire, "
-                               "which kafkalab does not do yet; use process.roles=broker,controller")
+    controller_address, controller_id = _controller_of(props)
     try:
         storage = open_node_storage(props.log_dirs, props.metadata_log_dir, props.node_id, props.broker_config, wall_clock_ms())
     except StorageError as refused:
@@ -92,28 +117,37 @@ async def start_node(props) -> RunningNode:  # noqa: ANN001 - ServerProperties
         LOG.info(line)
     if props.no_effect:
         LOG.info("accepted with no effect in kafkalab: %s", ", ".join(props.no_effect))
-    addresses = [(listener.host, listener.port) for listener in props.client_listeners]
+    listeners = list(props.client_listeners)
+    if "controller" in props.process_roles:  # the controller listener: where broker-only nodes reach this controller
+        listeners += [listener for listener in props.listeners if listener.name in props.controller_listener_names]
+    addresses = [(listener.host, listener.port) for listener in listeners]
     advertised = [a for a in props.advertised if a.name not in props.controller_listener_names]
     settings = ServerSettings(props.node_id, storage.cluster_id, props.broker_config, (), props.rack,
-                              props.socket_request_max_bytes, props.process_roles)
-    server = KafkaServer(None, addresses, props.socket_request_max_bytes)
+                              props.socket_request_max_bytes, props.process_roles, controller_id,
+                              props.controller_listener_names)
+    server = KafkaServer(None, addresses, props.socket_request_max_bytes, listener_names=[listener.name for listener in listeners])
     try:
         await server.bind()
     except OSError as busy:
         storage.close(None)
         raise ServerStartError(f"cannot listen on {', '.join(f'{h}:{p}' for h, p in addresses)}: {busy.strerror}") from None
     # An advertised port 0 (listen on any free port) becomes the port actually bound.
-    bound_ports = {listener.name: port for listener, (_host, port) in zip(props.client_listeners, server.bound)}
+    bound_ports = {listener.name: port for listener, (_host, port) in zip(listeners, server.bound)}
     settings.advertised = tuple(Endpoint(a.name, a.host, a.port or bound_ports.get(a.name, 0)) for a in advertised)
+    if controller_address is not None and controller_address[1] == 0:  # a combined node on a free port
+        controller_address = (controller_address[0], next(port for name, port in bound_ports.items()
+                                                           if name in props.controller_listener_names))
     node = ServerNode(settings, storage.log_factory, MetadataLogStore(storage.metadata_log(), wall_clock_ms), wall_clock_ms(),
                       log=lambda line: LOG.info(line))
     server.node = node
+    server.peers = PeerLinks(node, controller_address, wall_clock_ms, server.after_peer_answer)
     server.start_timer()
-    for name in props.controller_listener_names:
-        if any(listener.name == name for listener in props.listeners):
-            LOG.info("listener %s is not opened: this node's broker reaches its controller in-process", name)
-    LOG.info("[KafkaRaftServer nodeId=%d] Kafka Server started (kafkalab; cluster id %s; listening on %s; log dirs %s)",
-             props.node_id, storage.cluster_id, ", ".join(f"{h}:{p}" for h, p in server.bound),
+    server.peers.dispatch()  # a broker-only node registers and starts reading the metadata log now
+    role = "combined broker and controller" if "controller" in props.process_roles else \
+        f"broker (controller at {controller_address[0]}:{controller_address[1]})" if controller_address else "broker"
+    LOG.info("[KafkaRaftServer nodeId=%d] Kafka Server started (kafkalab %s; cluster id %s; listening on %s; log dirs %s)",
+             props.node_id, role, storage.cluster_id,
+             ", ".join(f"{name}://{h}:{p}" for name, (h, p) in zip(server.listener_names, server.bound)),
              ", ".join(str(d) for d in props.log_dirs))
     return RunningNode(storage, node, server)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from kafkalab.broker import messages
 from kafkalab.broker.messages import MetadataRecord
-from kafkalab.record import Record
+from kafkalab.record import Record, RecordBatch, encode_batch
 
 METADATA_TOPIC = "__cluster_metadata"
 
@@ -46,6 +46,13 @@ def decode_metadata_record(data: bytes) -> MetadataRecord:
     return cls(**{name: _tuples(value) for name, value in fields.items()})
 
 
+def encode_metadata_batch(records: list[MetadataRecord], base_offset: int, now_ms: int = 0) -> bytes:
+    """The records as one record batch at ``base_offset``, as the metadata log stores them."""
+    batch = RecordBatch.of([Record(None, encode_metadata_record(r)) for r in records], base_offset=base_offset,
+                           base_timestamp=now_ms)
+    return encode_batch(batch)
+
+
 class MetadataLogStore:
     """The node's MetadataStore on a partition log (``kafkalab.storage.DiskPartitionLog`` on disk)."""
 
@@ -57,6 +64,14 @@ class MetadataLogStore:
         if self.log.log_end_offset == self.log.log_start_offset:
             return []
         return [decode_metadata_record(r.value) for r in self.log.read(self.log.log_start_offset)]
+
+    @property
+    def end_offset(self) -> int:
+        return self.log.log_end_offset
+
+    def read_raw(self, offset: int, max_bytes: int) -> bytes:
+        """Whole batches from ``offset``, as stored: what a broker's metadata fetch receives."""
+        return self.log.read_raw(offset, max_bytes)
 
     def append(self, records: list[MetadataRecord]) -> None:
         self.log.append([Record(None, encode_metadata_record(r)) for r in records], self.clock())

@@ -90,6 +90,7 @@ class ServerProperties:
     advertised: list[ListenerAddress]
     controller_listener_names: tuple[str, ...]
     quorum_voters: list[tuple[int, str, int]]
+    bootstrap_servers: list[tuple[str, int]]  # controller.quorum.bootstrap.servers
     log_dirs: list[Path]
     metadata_log_dir: Path
     socket_request_max_bytes: int
@@ -146,6 +147,12 @@ def server_properties(properties: dict[str, str], source: str = "server.properti
             voters.append((int(voter_id), host, int(port)))
         except ValueError:
             raise ConfigError(f"{source}: controller.quorum.voters: {item!r} is not id@host:port") from None
+    bootstrap = []
+    for item in filter(None, (v.strip() for v in properties.get("controller.quorum.bootstrap.servers", "").split(","))):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"{source}: controller.quorum.bootstrap.servers: {item!r} is not host:port")
+        bootstrap.append((host, int(port)))
     log_dirs_text = properties.get("log.dirs", properties.get("log.dir", "/tmp/kraft-combined-logs"))
     log_dirs = [Path(d.strip()) for d in log_dirs_text.split(",") if d.strip()]
     metadata_dir = Path(properties["metadata.log.dir"]) if properties.get("metadata.log.dir") else log_dirs[0]
@@ -153,5 +160,5 @@ def server_properties(properties: dict[str, str], source: str = "server.properti
         max_bytes = int(properties.get("socket.request.max.bytes", "104857600"))
     except ValueError:
         raise ConfigError(f"{source}: socket.request.max.bytes must be a number of bytes") from None
-    return ServerProperties(int(node_id_text), roles, listeners, advertised, controller_names, voters, log_dirs, metadata_dir,
+    return ServerProperties(int(node_id_text), roles, listeners, advertised, controller_names, voters, bootstrap, log_dirs, metadata_dir,
                             max_bytes, properties.get("broker.rack") or None, broker_config, sorted(no_effect))

@@ -17,10 +17,11 @@ the browser edition never imports it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from kafkalab.wire.node import PARKED, ServerNode
 from kafkalab.wire.protocol import ProtocolError
@@ -36,9 +37,11 @@ class KafkaServer:
     """Serves one ServerNode on one or more listening sockets."""
 
     def __init__(self, node: ServerNode | None, addresses: list[tuple[str, int]], max_request_bytes: int = 104857600,
-                 clock: Callable[[], int] = wall_clock_ms) -> None:
+                 clock: Callable[[], int] = wall_clock_ms, listener_names: list[str] | None = None) -> None:
         self.node = node
         self.addresses = addresses
+        self.listener_names = listener_names or ["PLAINTEXT"] * len(addresses)
+        self.peers: Any = None  # kafkalab.wire.peers.PeerLinks: requests to other nodes (None: this node runs alone)
         self.max_request_bytes = max_request_bytes
         self.clock = clock
         self.servers: list[asyncio.base_events.Server] = []
@@ -56,8 +59,8 @@ class KafkaServer:
 
     async def bind(self) -> None:
         """Listen on every address (port 0: any free port; ``bound`` says which)."""
-        for host, port in self.addresses:
-            server = await asyncio.start_server(self._serve, host, port, limit=2**20)
+        for (host, port), listener in zip(self.addresses, self.listener_names):
+            server = await asyncio.start_server(functools.partial(self._serve, listener=listener), host, port, limit=2**20)
             self.servers.append(server)
             sockname = server.sockets[0].getsockname()
             self.bound.append((sockname[0], sockname[1]))
@@ -67,6 +70,8 @@ class KafkaServer:
 
     async def stop(self) -> None:
         """Stop accepting, close every connection, stop the timer; connection handlers finish."""
+        if self.peers is not None:
+            await self.peers.close()
         for server in self.servers:
             server.close()
         for writer in list(self.writers.values()):
@@ -83,7 +88,7 @@ class KafkaServer:
         await asyncio.gather(*(server.serve_forever() for server in self.servers))
 
     # -- connections ----------------------------------------------------------------------------
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener: str = "PLAINTEXT") -> None:
         peer = writer.get_extra_info("peername") or ("?", 0)
         host = str(peer[0])
         connection = f"{host}:{peer[1]}-{next(self._ids)}"
@@ -108,7 +113,7 @@ class KafkaServer:
                              connection, len(partial.partial), size)
                     break
                 try:
-                    answer = self.node.handle_frame(connection, frame, self.clock(), host)
+                    answer = self.node.handle_frame(connection, frame, self.clock(), host, listener)
                 except ProtocolError as bad:
                     LOG.warning("closing %s: %s", connection, bad)
                     LOG.debug("the frame: %s", frame.hex())
@@ -139,8 +144,16 @@ class KafkaServer:
             self.node.connection_closed(connection)
             writer.close()
 
+    def after_peer_answer(self) -> None:
+        """An answer from another node was handled: send what it completed, re-arm the timer."""
+        self._deliver()
+        self._maybe_wake()
+
     def _deliver(self) -> None:
-        """Send the answers of parked requests that completed, and let their connections go on."""
+        """Send the answers of parked requests that completed, and let their connections go on; hand
+        requests for other nodes to the peer links."""
+        if self.peers is not None:
+            self.peers.dispatch()
         for connection, frame in self.node.take_replies():
             writer = self.writers.get(connection)
             if writer is None:

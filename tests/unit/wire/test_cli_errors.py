@@ -37,7 +37,32 @@ def test_a_misspelled_key(tmp_path):
 def test_other_voters_are_refused_with_the_reason(tmp_path):
     result = kafkalab("server-start", str(write_config(tmp_path, "controller.quorum.voters=1@localhost:9093,2@localhost:9094\n")))
     assert result.returncode == 1
-    assert "single-node KRaft quorum" in result.stderr and "2@localhost:9094" in result.stderr
+    assert "single voter" in result.stderr and "2@localhost:9094" in result.stderr
+
+
+def test_a_controller_only_node_is_refused_with_the_reason(tmp_path):
+    config = tmp_path / "controller.properties"
+    config.write_text(f"process.roles=controller\nnode.id=1\nlisteners=CONTROLLER://127.0.0.1:0\nlog.dirs={tmp_path}\n")
+    result = kafkalab("server-start", str(config))
+    assert result.returncode == 1
+    assert "process.roles=controller" in result.stderr and "process.roles=broker,controller" in result.stderr
+
+
+def test_a_broker_only_node_needs_to_know_where_the_controller_is(tmp_path):
+    config = tmp_path / "broker.properties"
+    config.write_text(f"process.roles=broker\nnode.id=2\nlisteners=PLAINTEXT://127.0.0.1:0\nlog.dirs={tmp_path}\n")
+    result = kafkalab("server-start", str(config))
+    assert result.returncode == 1
+    assert "controller.quorum.bootstrap.servers" in result.stderr
+
+
+def test_a_malformed_bootstrap_server_is_named(tmp_path):
+    config = tmp_path / "broker.properties"
+    config.write_text(f"process.roles=broker\nnode.id=2\nlisteners=PLAINTEXT://127.0.0.1:0\nlog.dirs={tmp_path}\n"
+                      "controller.quorum.bootstrap.servers=localhost\n")
+    result = kafkalab("server-start", str(config))
+    assert result.returncode == 1
+    assert "controller.quorum.bootstrap.servers: 'localhost' is not host:port" in result.stderr
 
 
 def test_an_unformatted_log_dir_says_how_to_format_it(tmp_path):

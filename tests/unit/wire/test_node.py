@@ -54,8 +54,20 @@ def test_api_versions_advertises_only_what_is_answered():
     body = call(node, 18, 3, {"client_software_name": "t", "client_software_version": "1"})
     advertised = {k.api_key: (k.min_version, k.max_version) for k in body.api_keys}
     assert advertised == apis.SUPPORTED
-    assert set(advertised) == set(apis.HANDLERS)
+    assert set(advertised) == set(apis.HANDLERS) - apis.CONTROLLER_ONLY
+    assert not {56, 62, 63} & set(advertised)  # AlterPartition, BrokerRegistration, BrokerHeartbeat: the controller's
     assert advertised[0][0] == 3 and advertised[1][0] == 4  # Kafka 4.x dropped Produce v0-2 and Fetch v0-3 (KIP-896)
+
+
+def test_the_controller_listener_advertises_the_controller_apis_and_refuses_the_others():
+    node = make_node()
+    frame = encode_request(18, 3, 7, "broker-2", build(request_class(18, 3), {"client_software_name": "t",
+                                                                              "client_software_version": "1"}))[4:]
+    _cid, body = decode_response(node.handle_frame("c1", frame, 1_000, listener="CONTROLLER")[4:], 18, 3)
+    assert {k.api_key for k in body.api_keys} == set(apis.CONTROLLER_SUPPORTED) >= {56, 62, 63, 1, 18}
+    produce = encode_request(0, 9, 8, "client", build(request_class(0, 9), {"acks": 1, "timeout": 1000, "topic_data": ()}))[4:]
+    with pytest.raises(ProtocolError, match="CONTROLLER listener"):
+        node.handle_frame("c1", produce, 1_000, listener="CONTROLLER")
 
 
 def test_a_too_new_api_versions_request_gets_a_v0_unsupported_version_answer():
