@@ -38,6 +38,7 @@ from kafkalab.broker.messages import (
     MetadataRecord,
     PartitionChangeRecord,
     PartitionRecord,
+    ProducerIdsRecord,
     RemoveTopicRecord,
     TopicRecord,
     UnfenceBrokerRecord,
@@ -63,6 +64,7 @@ from kafkalab.errors import (
 
 LEGAL_TOPIC_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")
 MAX_TOPIC_NAME_LENGTH = 249
+PRODUCER_ID_BLOCK_SIZE = 1000  # ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE
 
 
 def validate_topic_name(name: str) -> None:
@@ -209,6 +211,13 @@ class Controller:
         else:
             raise TypeError(f"the controller does not handle {type(message).__name__}")
         return answer
+
+    # -- producer ids ---------------------------------------------------------------------------
+    def allocate_producer_ids(self, broker_id: int) -> tuple[int, list[MetadataRecord]]:
+        """ProducerIdControlManager.generateNextProducerId: the next block of PRODUCER_ID_BLOCK_SIZE ids,
+        recorded in the metadata log so that no id is handed out twice, even after a restart."""
+        start = self.image.next_producer_id
+        return start, [ProducerIdsRecord(broker_id, start + PRODUCER_ID_BLOCK_SIZE)]
 
     # -- broker liveness ----------------------------------------------------------------------
     def broker_heartbeat(self, broker_id: int, now_ms: int) -> list[MetadataRecord]:

@@ -84,8 +84,17 @@ class ConfigRecord:
     value: str
 
 
+@dataclass(frozen=True)
+class ProducerIdsRecord:
+    """The controller handed a block of producer ids to a broker; the next block starts at
+    ``next_producer_id`` (KIP-730: ids stay unique across the cluster and across restarts)."""
+
+    broker_id: int
+    next_producer_id: int
+
+
 MetadataRecord = (RegisterBrokerRecord | TopicRecord | PartitionRecord | ConfigRecord | PartitionChangeRecord
-                  | FenceBrokerRecord | UnfenceBrokerRecord | RemoveTopicRecord)
+                  | FenceBrokerRecord | UnfenceBrokerRecord | RemoveTopicRecord | ProducerIdsRecord)
 
 
 @dataclass(frozen=True)
@@ -433,6 +442,7 @@ class MetadataImage:
     partitions: dict[str, dict[int, PartitionRecord]] = field(default_factory=dict)
     configs: dict[str, dict[str, str]] = field(default_factory=dict)
     fenced: set[int] = field(default_factory=set)
+    next_producer_id: int = 0  # where the controller's next block of producer ids starts
 
     def apply(self, record: MetadataRecord) -> None:
         """Replay one metadata record (as a KRaft broker replays __cluster_metadata)."""
@@ -463,6 +473,8 @@ class MetadataImage:
             self.fenced.add(record.broker_id)
         elif isinstance(record, UnfenceBrokerRecord):
             self.fenced.discard(record.broker_id)
+        elif isinstance(record, ProducerIdsRecord):
+            self.next_producer_id = max(self.next_producer_id, record.next_producer_id)
         else:  # pragma: no cover - a new record type must be handled here
             raise TypeError(f"unknown metadata record {record!r}")
 
@@ -479,4 +491,6 @@ class MetadataImage:
             records.append(TopicRecord(topic, self.topic_ids[topic]))
             records += [self.partitions[topic][p] for p in sorted(self.partitions[topic])]
             records += [ConfigRecord(topic, name, value) for name, value in sorted(self.configs.get(topic, {}).items())]
+        if self.next_producer_id:
+            records.append(ProducerIdsRecord(-1, self.next_producer_id))
         return records

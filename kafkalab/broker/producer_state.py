@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Callable
 
-from kafkalab.errors import InvalidProducerEpochError, OutOfOrderSequenceNumberError
+from kafkalab.errors import CoordinatorLoadInProgressError, InvalidProducerEpochError, OutOfOrderSequenceNumberError
 from kafkalab.record import RecordBatch
 
 NUM_BATCHES_TO_RETAIN = 5
@@ -95,15 +96,51 @@ class ProducerStateManager:
 
 
 class ProducerIdManager:
-    """Hands out producer ids. Kafka's brokers take blocks of 1000 ids from the controller (KIP-730);
-    here each broker owns a fixed, disjoint range — the same uniqueness, without the round trip."""
+    """Hands out producer ids. Kafka's brokers take blocks of 1000 ids from the controller (KIP-730).
+    In the simulator each broker owns a fixed, disjoint range instead — the same uniqueness without
+    the round trip (a simulated broker keeps its counter across crashes). A real process forgets its
+    counter when it restarts, so the wire layer calls :meth:`use_controller_blocks` and feeds it the
+    controller's blocks (RPCProducerIdManager)."""
 
     BLOCK = 1_000_000
 
     def __init__(self, broker_id: int) -> None:
         self.next_id = broker_id * self.BLOCK
+        self.block_end: int | None = None  # with controller blocks: where the current block ends
+        self.next_block: tuple[int, int] | None = None  # a block fetched ahead of need
+        self.request_block: Callable[[], None] | None = None
+        self.block_requested = False
+
+    def use_controller_blocks(self, request_block: Callable[[], None]) -> None:
+        """From now on, ids come from blocks the controller allocates; ``request_block`` asks for one,
+        and the answer arrives through :meth:`add_block`."""
+        self.request_block = request_block
+        self.next_id = self.block_end = 0
+        self._ask()
+
+    def add_block(self, start: int, length: int) -> None:
+        self.block_requested = False
+        if self.block_end is not None and self.next_id >= self.block_end:
+            self.next_id, self.block_end = start, start + length
+        else:
+            self.next_block = (start, length)
+
+    def _ask(self) -> None:
+        if not self.block_requested and self.request_block is not None:
+            self.block_requested = True
+            self.request_block()
 
     def generate(self) -> int:
+        if self.block_end is not None:
+            if self.next_id >= self.block_end and self.next_block is None:
+                self._ask()  # may be answered at once (a combined node's own controller)
+            if self.next_id >= self.block_end:
+                if self.next_block is None:
+                    raise CoordinatorLoadInProgressError("waiting for a block of producer ids from the controller (KIP-730); retry")
+                (self.next_id, length), self.next_block = self.next_block, None
+                self.block_end = self.next_id + length
+            if self.next_block is None and self.block_end - self.next_id <= 100:  # prefetch when 90% of a block is used
+                self._ask()
         producer_id = self.next_id
         self.next_id += 1
         return producer_id

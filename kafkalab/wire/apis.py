@@ -677,6 +677,12 @@ def broker_heartbeat(node: "ServerNode", call: "Call", request: Any, now_ms: int
             "should_shut_down": False}
 
 
+@api(67)
+def allocate_producer_ids(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
+    error_code, start, length = node.allocate_producer_ids(request.broker_id, request.broker_epoch, now_ms)
+    return {"throttle_time": 0, "error_code": error_code, "producer_id_start": start, "producer_id_len": length}
+
+
 @api(56)
 def alter_partition(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> dict:
     topics = []
@@ -720,7 +726,7 @@ def handle(node: "ServerNode", call: "Call", request: Any, now_ms: int) -> Any:
 
 # The controller's APIs are served on the CONTROLLER listener only (ApiMessageType's listeners), the
 # broker's on the others; Fetch on the controller listener reads the metadata log.
-CONTROLLER_ONLY = {56, 62, 63}
+CONTROLLER_ONLY = {56, 62, 63, 67}
 CONTROLLER_LISTENER_APIS = CONTROLLER_ONLY | {18, 1, 19, 20, 37}
 SUPPORTED: dict[int, tuple[int, int]] = {key: known_versions(key) for key in HANDLERS if key not in CONTROLLER_ONLY}  # type: ignore[misc]
 CONTROLLER_SUPPORTED: dict[int, tuple[int, int]] = {key: known_versions(key) for key in HANDLERS  # type: ignore[misc]

@@ -25,7 +25,8 @@ METADATA_TOPIC = "__cluster_metadata"
 RECORD_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (messages.RegisterBrokerRecord, messages.TopicRecord, messages.PartitionRecord, messages.PartitionChangeRecord,
-                messages.ConfigRecord, messages.FenceBrokerRecord, messages.UnfenceBrokerRecord, messages.RemoveTopicRecord)
+                messages.ConfigRecord, messages.FenceBrokerRecord, messages.UnfenceBrokerRecord, messages.RemoveTopicRecord,
+                messages.ProducerIdsRecord)
 }
 
 

@@ -41,7 +41,15 @@ from kafkalab.broker.messages import (
 from kafkalab.config import BrokerConfig
 from kafkalab.wire import apis
 from kafkalab.wire.metadata_log import encode_metadata_batch
-from kafkalab.wire.peer_messages import MetadataBatch, MetadataFetch, RegisterBroker, Registered, failure_response
+from kafkalab.wire.peer_messages import (
+    AllocateProducerIds,
+    MetadataBatch,
+    MetadataFetch,
+    ProducerIdBlock,
+    RegisterBroker,
+    Registered,
+    failure_response,
+)
 from kafkalab.wire.protocol import (
     API_VERSIONS_KEY,
     ProtocolError,
@@ -194,15 +202,19 @@ class ServerNode:
         self._metadata_fetch_in_flight = False
         self._metadata_fetch_due: int | None = None
         self._registration_due: int | None = None
+        self._producer_ids_wanted = False
+        self._now_ms = now_ms
         if self.is_controller:
             self._replay(self.store.load(), now_ms)
             self._register(now_ms)
+            self.broker.producer_ids.use_controller_blocks(self._request_producer_ids)
         else:
             # KRaft broker start-up (BrokerServer, BrokerLifecycleManager): register with the controller and
             # read the metadata log from the start; lead or follow nothing until caught up.
             self.broker.catching_up = True
             self._send_registration()
             self._fetch_metadata()
+            self.broker.producer_ids.use_controller_blocks(self._request_producer_ids)
 
     # -- metadata -------------------------------------------------------------------------------
     def _replay(self, records: list[MetadataRecord], now_ms: int) -> None:
@@ -254,6 +266,25 @@ class ServerNode:
         self.broker_epochs[broker_id] = epoch
         self.log(f"registered broker {broker_id} (epoch {epoch}) at {', '.join(f'{n}://{h}:{p}' for n, h, p in endpoints)}")
         return 0, epoch
+
+    def allocate_producer_ids(self, broker_id: int, broker_epoch: int, now_ms: int) -> tuple[int, int, int]:
+        """AllocateProducerIds (KIP-730): (error code, first id, how many) for a registered broker."""
+        assert self.controller is not None
+        if broker_id != self.node_id and self.broker_epochs.get(broker_id) != broker_epoch:
+            return 77, -1, 0  # STALE_BROKER_EPOCH
+        start, records = self.controller.allocate_producer_ids(broker_id)
+        self.publish(records, now_ms)
+        return 0, start, records[0].next_producer_id - start
+
+    def _request_producer_ids(self) -> None:
+        """The broker's producer-id manager wants its next block."""
+        if self.controller is not None:  # our own controller answers at once
+            _error, start, length = self.allocate_producer_ids(self.node_id, -1, self._now_ms)
+            self.broker.producer_ids.add_block(start, length)
+        elif self.broker_epoch >= 0:
+            self._outgoing.append(Outgoing("controller", AllocateProducerIds(self.node_id)))
+        else:
+            self._producer_ids_wanted = True  # asked for once registered
 
     def broker_heartbeat(self, broker_id: int, broker_epoch: int, metadata_offset: int, now_ms: int) -> tuple[int, bool]:
         """BrokerHeartbeat: (error code, is fenced). A heartbeat from an epoch that is not the broker's
@@ -308,6 +339,8 @@ class ServerNode:
                 return
         if isinstance(message, RegisterBroker):
             self._on_registered(response, now_ms)
+        elif isinstance(message, AllocateProducerIds):
+            self._on_producer_ids(response)
         elif isinstance(message, MetadataFetch):
             self._on_metadata(response, now_ms)
         elif outgoing.call_id is not None:  # a client's request, forwarded: its answer goes back to the client
@@ -328,9 +361,19 @@ class ServerNode:
             return
         self.broker_epoch = answer.broker_epoch
         self.log(f"registered with the controller: broker epoch {answer.broker_epoch}")
+        if self._producer_ids_wanted:
+            self._producer_ids_wanted = False
+            self._outgoing.append(Outgoing("controller", AllocateProducerIds(self.node_id)))
         if self.caught_up:
             self.broker.replica_manager.send_heartbeat()
             self._schedule_heartbeats(now_ms)
+
+    def _on_producer_ids(self, answer: ProducerIdBlock) -> None:
+        if answer.error_code:  # asked again by the next InitProducerId (which answers "retry" meanwhile)
+            self.log(f"no block of producer ids from the controller (error {answer.error_code})")
+            self.broker.producer_ids.block_requested = False
+            return
+        self.broker.producer_ids.add_block(answer.start, answer.length)
 
     def _on_metadata(self, answer: MetadataBatch, now_ms: int) -> None:
         self._metadata_fetch_in_flight = False
@@ -354,6 +397,7 @@ class ServerNode:
         """Answer one request frame (without its size prefix) that arrived on ``listener``. Returns the
         response frame, PARKED, or None for a request Kafka never answers (acks=0). Raises ProtocolError
         when the connection must be closed (an unreadable frame, an unknown API, an unsupported version)."""
+        self._now_ms = now_ms
         header = read_request_header(frame)
         on_controller_listener = listener in self.settings.controller_listener_names
         table = apis.CONTROLLER_SUPPORTED if on_controller_listener else apis.SUPPORTED
@@ -401,6 +445,7 @@ class ServerNode:
     def tick(self, now_ms: int) -> None:
         """Let time pass: expire parked fetches, group sessions and produce timeouts; heartbeat;
         fence brokers that stopped heartbeating; run retention every log.retention.check.interval.ms."""
+        self._now_ms = now_ms
         self.broker.tick_requests(now_ms)
         if now_ms - self.last_retention_check_ms >= self.config["log.retention.check.interval.ms"]:
             self.last_retention_check_ms = now_ms

@@ -8,6 +8,7 @@ core request (kafkalab.broker)         Kafka API (version sent)     sent to
 =====================================  ===========================  ==========================
 :class:`RegisterBroker`                BrokerRegistration (v4)      the controller
 ``BrokerHeartbeatRequest``             BrokerHeartbeat (v1)         the controller
+:class:`AllocateProducerIds`           AllocateProducerIds (v0)     the controller
 :class:`MetadataFetch`                 Fetch of __cluster_metadata  the controller
 ``AlterPartitionRequest``              AlterPartition (v2)          the controller
 ``CreateTopicsRequest`` (and Delete-,  CreateTopics (v7),           the controller (a broker
@@ -79,6 +80,20 @@ class Registered:
 
 
 @dataclass(frozen=True)
+class AllocateProducerIds:
+    """A broker asking the controller for its next block of producer ids (KIP-730)."""
+
+    broker_id: int
+
+
+@dataclass(frozen=True)
+class ProducerIdBlock:
+    error_code: int
+    start: int = -1
+    length: int = 0
+
+
+@dataclass(frozen=True)
 class MetadataFetch:
     """A broker reading the metadata log from ``offset`` (KRaft: a Fetch of ``__cluster_metadata-0``
     from the quorum, as an observer). The controller holds it up to ``max_wait_ms`` when nothing is new."""
@@ -117,6 +132,8 @@ def encode_request(message: Any, topic_id: TopicIds, broker_epoch: int) -> tuple
             "listeners": [{"name": name, "host": host, "port": port, "security_protocol": 0} for name, host, port in message.endpoints],
             "features": [{"name": "metadata.version", "min_supported_version": 1, "max_supported_version": 27}],
             "rack": message.rack, "log_dirs": [], "previous_broker_epoch": -1})
+    if isinstance(message, AllocateProducerIds):
+        return 67, 0, build(request_class(67, 0), {"broker_id": message.broker_id, "broker_epoch": broker_epoch})
     if isinstance(message, BrokerHeartbeatRequest):
         return 63, 1, build(request_class(63, 1), {
             "broker_id": message.broker_id, "broker_epoch": broker_epoch, "current_metadata_offset": message.metadata_offset,
@@ -173,6 +190,8 @@ def decode_response(message: Any, body: Any) -> Any:
     """The core response to ``message`` from the kio response body the other node sent."""
     if isinstance(message, RegisterBroker):
         return Registered(_code(body.error_code), body.broker_epoch)
+    if isinstance(message, AllocateProducerIds):
+        return ProducerIdBlock(_code(body.error_code), body.producer_id_start, body.producer_id_len)
     if isinstance(message, BrokerHeartbeatRequest):
         return BrokerHeartbeatResponse(body.is_fenced, _code(body.error_code), message.correlation_id, (), message.metadata_offset)
     if isinstance(message, MetadataFetch):
@@ -224,6 +243,8 @@ def failure_response(message: Any, error_code: int = NETWORK_EXCEPTION, why: str
     """The answer a request gets when its destination could not be reached or did not answer in time."""
     if isinstance(message, RegisterBroker):
         return Registered(error_code)
+    if isinstance(message, AllocateProducerIds):
+        return ProducerIdBlock(error_code)
     if isinstance(message, BrokerHeartbeatRequest):
         return None  # the next heartbeat is due anyway
     if isinstance(message, MetadataFetch):

@@ -76,6 +76,9 @@ class KafkaServer:
             server.close()
         for writer in list(self.writers.values()):
             writer.close()
+        for waiter in list(self.waiting.values()):  # parked requests (a follower's long poll) end with their connection
+            if not waiter.done():
+                waiter.cancel()
         if self._timer is not None:
             self._timer.cancel()
         handlers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
