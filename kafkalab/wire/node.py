@@ -234,6 +234,7 @@ class ServerNode:
             self.controller.append(list(records))
         self.store.append(list(records))
         self.broker.apply_metadata(list(records), now_ms)
+        self.broker.replica_manager.poll_fetchers(now_ms)  # a new follower starts fetching now, not at the next tick
         self._answer_metadata_waiters(now_ms)
 
     def _register(self, now_ms: int) -> None:
@@ -382,6 +383,7 @@ class ServerNode:
             return
         if answer.records:
             self.broker.apply_metadata(answer.records, now_ms, answer.start_offset)
+            self.broker.replica_manager.poll_fetchers(now_ms)
         if not self.caught_up and self.broker.metadata_offset >= answer.high_watermark >= 0:
             self.caught_up = True
             self.log(f"caught up with the metadata log at offset {self.broker.metadata_offset}")

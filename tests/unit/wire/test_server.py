@@ -121,3 +121,20 @@ def test_responses_leave_in_request_order_even_when_a_request_is_parked(server):
         correlation_id, _body = decode_response(recv_exactly(sock, size), api_key, version)
         order.append(correlation_id)
     assert order == [10, 11]  # the fetch waited max_wait for data; the metadata answer came after it
+
+
+def test_stopping_ends_requests_parked_in_a_long_poll(server):
+    """A follower's (or consumer's) fetch waiting for data must not keep the server from shutting down."""
+    sock = connect(server)
+    created = request(sock, 19, 7, {"topics": [{"name": "quiet", "num_partitions": 1, "replication_factor": 1, "assignments": (),
+                                                "configs": ()}], "timeout": 5000})
+    assert created[1].topics[0].error_code == 0
+    sock.sendall(encode_request(1, 12, 2, "test", build(request_class(1, 12), {
+        "max_wait": 60_000, "min_bytes": 1, "max_bytes": 1 << 20, "session_epoch": -1,
+        "topics": [{"topic": "quiet", "partitions": [{"partition": 0, "fetch_offset": 0, "partition_max_bytes": 1 << 20}]}]})))
+    time.sleep(0.3)  # the fetch is parked now: nothing to read for a minute
+    assert server.waiting
+    loop = server._timer.get_loop()
+    started = time.monotonic()
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+    assert time.monotonic() - started < 5
