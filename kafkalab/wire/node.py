@@ -37,6 +37,7 @@ from kafkalab.broker.messages import (
     MetadataImage,
     MetadataRecord,
     RegisterBrokerRecord,
+    TopicRecord,
 )
 from kafkalab.config import BrokerConfig
 from kafkalab.wire import apis
@@ -221,6 +222,9 @@ class ServerNode:
         """Start from the metadata log on disk: the controller and the broker replay it."""
         if records and self.controller is not None:
             self.controller.append(list(records))
+            # Topic ids come from the name and a creation count: continue the count, so that a topic
+            # deleted and created again after a restart gets a new id (as KIP-516 requires).
+            self.controller._topics_created = sum(isinstance(r, TopicRecord) for r in records)
             self.broker.apply_metadata(records, now_ms)
             self.log(f"replayed {len(records)} metadata record(s): {len(self.controller.image.topic_ids)} topic(s)")
 

@@ -129,7 +129,10 @@ class KafkaServer:
                     self.waiting[connection] = waiter
                     self._deliver()
                     self._maybe_wake()
-                    await waiter
+                    try:
+                        await waiter
+                    except asyncio.CancelledError:
+                        break  # the server is stopping: this parked request ends with its connection
                 else:
                     if answer is not None:
                         writer.write(answer)

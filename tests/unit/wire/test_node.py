@@ -191,3 +191,14 @@ def test_keyed_records_are_where_murmur2_puts_them_when_the_client_does_the_part
     call(node, 0, 9, {"acks": 1, "timeout": 1000, "topic_data": [{"name": "orders", "partition_data": [
         {"index": partition, "records": batch_bytes(b"v", key=b"alice")}]}]})
     assert node.broker.logs[("orders", partition)].log_end_offset == 1
+
+
+def test_a_topic_created_again_after_a_restart_gets_a_new_id():
+    store = MetadataStore()
+    node = make_node(store)
+    create_topic(node, "orders", 1)
+    first = node.controller.image.topic_ids["orders"]
+    assert call(node, 20, 6, {"topics": [{"name": "orders"}], "timeout": 5000}).responses[0].error_code == 0
+    restarted = make_node(store)  # the same metadata log, a new process
+    create_topic(restarted, "orders", 1)
+    assert restarted.controller.image.topic_ids["orders"] != first

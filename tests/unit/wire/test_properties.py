@@ -28,6 +28,21 @@ def test_the_sample_config_is_a_valid_combined_node():
     assert "num.network.threads" not in props.no_effect  # the sample does not set it
 
 
+def test_the_three_node_samples_are_one_controller_and_two_brokers_that_find_it():
+    from kafkalab.wire.launch import _controller_of
+    from kafkalab.wire.properties import load_properties
+
+    nodes = {n: server_properties(load_properties(ROOT / "config" / "three-nodes" / f"node-{n}.properties")) for n in (1, 2, 3)}
+    assert nodes[1].process_roles == ("broker", "controller") and nodes[2].process_roles == nodes[3].process_roles == ("broker",)
+    assert {n: props.node_id for n, props in nodes.items()} == {1: 1, 2: 2, 3: 3}
+    ports = [props.client_listeners[0].port for props in nodes.values()]
+    assert len(set(ports)) == 3 and 9093 not in ports  # 9093: node 1's CONTROLLER listener
+    assert len({str(props.log_dirs) for props in nodes.values()}) == 3
+    for props in nodes.values():
+        assert _controller_of(props)[0] in (("127.0.0.1", 9093), ("localhost", 9093))
+        assert props.broker_config["default.replication.factor"] == 3
+
+
 def test_listeners_without_a_host_listen_on_loopback():
     assert parse_listeners("PLAINTEXT://:9092,CONTROLLER://0.0.0.0:9093") == [
         ListenerAddress("PLAINTEXT", "127.0.0.1", 9092), ListenerAddress("CONTROLLER", "0.0.0.0", 9093)]
