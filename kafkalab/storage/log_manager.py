@@ -196,8 +196,12 @@ class LogManager:
         clean = self.had_clean_shutdown[log_dir]
         recovery_points = read_offset_checkpoint(log_dir / RECOVERY_POINT_CHECKPOINT)
         start_offsets = read_offset_checkpoint(log_dir / LOG_START_OFFSET_CHECKPOINT)
-        self.report.append(f"{log_dir}: {'clean shutdown' if clean else 'UNCLEAN shutdown: recovering logs past their recovery points'}")
-        for entry in sorted(log_dir.iterdir()):
+        entries = sorted(log_dir.iterdir())
+        if not any(e.is_dir() and e.name != METADATA_PARTITION_DIR for e in entries):
+            self.report.append(f"{log_dir}: no partition logs yet")  # freshly formatted: nothing to recover
+        else:
+            self.report.append(f"{log_dir}: {'clean shutdown' if clean else 'UNCLEAN shutdown: recovering logs past their recovery points'}")
+        for entry in entries:
             if not entry.is_dir() or entry.name == METADATA_PARTITION_DIR:
                 continue
             if entry.name.endswith(DELETE_DIR_SUFFIX):  # a deletion that a crash interrupted

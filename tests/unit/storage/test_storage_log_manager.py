@@ -159,3 +159,9 @@ def test_storage_imports_no_wire_layer() -> None:
     for source in Path(__import__("kafkalab.storage").storage.__file__).parent.glob("*.py"):
         text = source.read_text()
         assert "import socket" not in text and "import threading" not in text, source
+
+
+def test_a_freshly_formatted_directory_is_not_reported_as_an_unclean_shutdown(tmp_path: Path) -> None:
+    (data,) = formatted(tmp_path)
+    report = LogManager([data], T0).recovery_report()
+    assert "no partition logs yet" in report[0] and "UNCLEAN" not in " ".join(report)
