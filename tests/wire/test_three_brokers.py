@@ -8,8 +8,8 @@ Both kinds get the very same server.properties files. The scenario:
 2. confluent-kafka produces keyed records with ``acks=all`` (each lands where murmur2 says), and every
    replica of every partition ends up with the same bytes on disk (followers store the leader's batches);
 3. the process leading a partition (a broker-only node) is killed with SIGKILL while the producer keeps
-   going: leadership moves to another in-sync replica, every record is acknowledged, none is lost or
-   duplicated, and a group consumer reads each partition back in order;
+   going: leadership moves to another in-sync replica (Kafka's own kafka-topics shows it), every record
+   is acknowledged, none is lost or duplicated, and a group consumer reads each partition back in order;
 4. the killed node is started again on its old disk: it catches up, rejoins every ISR, and holds the
    same bytes as the leaders.
 """
@@ -183,7 +183,7 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
             assert node.process is not None and node.process.poll() is None, f"node {node.node_id} exited:\n{cluster.logs()}"
         yield cluster
     finally:
-        for node in cluster.nodes.values():
+        for node in reversed(cluster.nodes.values()):  # the brokers first: their controlled shutdown needs the controller
             node.stop()
 
 
@@ -303,6 +303,10 @@ def test_three_brokers_replicate_fail_over_and_recover(cluster: Cluster) -> None
         moved = wait_until(lambda: (lambda s: s if s and s[victim_partition][0] not in (victim, -1) else None)(partitions_of(cluster)),
                            f"a new leader for partition {victim_partition}")
         assert all(victim not in isr for _leader, isr in moved.values())  # fenced: out of every ISR
+        described = apache_kafka.kafka_topics(["--bootstrap-server", cluster.bootstrap, "--describe", "--topic", TOPIC])
+        assert described.returncode == 0, described.stderr[-2000:]
+        lines = [line for line in described.stdout.splitlines() if "Partition: " in line]  # Kafka's own tool agrees
+        assert len(lines) == PARTITIONS and all(f"Leader: {victim}\t" not in line for line in lines), described.stdout
 
         acked = sorted(producing.acked)
         assert len(acked) == 900 and len({value for *_rest, value in acked}) == 900
