@@ -717,6 +717,11 @@ class Broker:
             return ListOffsetsResponse(**reply, offset=log.log_start_offset)
         if request.timestamp == LATEST_TIMESTAMP:  # the high watermark: what consumers can read
             return ListOffsetsResponse(**reply, offset=self.replica_manager.high_watermark(request.topic, request.partition, log.log_end_offset))
+        if hasattr(log, "offset_for_timestamp"):  # a log on disk looks it up in its time indexes (.timeindex)
+            found = log.offset_for_timestamp(request.timestamp)
+            if found is not None:
+                return ListOffsetsResponse(**reply, offset=found[0], timestamp=found[1])
+            return ListOffsetsResponse(**reply)
         for record in log.read(log.log_start_offset):
             if record.timestamp >= request.timestamp:
                 return ListOffsetsResponse(**reply, offset=record.offset, timestamp=record.timestamp)

@@ -354,6 +354,32 @@ def test_confluent_two_consumers_in_a_group_split_the_partitions(broker: Broker)
         second.close()
 
 
+def test_confluent_offsets_for_times_finds_the_first_record_at_or_after_a_timestamp(broker: Broker) -> None:
+    """ListOffsets with a timestamp (KIP-79): the broker looks it up in its time index."""
+    from confluent_kafka import Producer, TopicPartition
+
+    topic = unique("by-time")
+    confluent_create_topic(broker.bootstrap, topic, 1)
+    base = int(time.time() * 1000) - 60_000  # a minute ago: well inside log.message.timestamp.*.ms
+    producer = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+    for i in range(6):
+        producer.produce(topic, f"at +{i}s".encode(), partition=0, timestamp=base + i * 1000)
+        producer.flush(TIMEOUT_S)  # one batch per record: each is found by its own timestamp
+    consumer = confluent_consumer(broker.bootstrap, unique("group"))
+    try:
+        def offset_at(timestamp: int) -> int:
+            [found] = consumer.offsets_for_times([TopicPartition(topic, 0, timestamp)], timeout=TIMEOUT_S)
+            assert found.error is None, found.error
+            return found.offset
+
+        assert offset_at(base) == 0
+        assert offset_at(base + 2500) == 3  # the first record stamped at or after it
+        assert offset_at(base + 5000) == 5
+        assert offset_at(base + 60_000) == -1  # nothing that new: the end of the log (OFFSET_END)
+    finally:
+        consumer.close()
+
+
 def test_confluent_new_consumer_resumes_from_committed_offset(broker: Broker) -> None:
     from confluent_kafka import TopicPartition
 
