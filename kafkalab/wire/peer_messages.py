@@ -1,21 +1,23 @@
 """What one kafkalab node sends another, in Kafka's wire format (sans-IO).
 
-A broker talks to other nodes for four reasons, and Kafka uses its own protocol for each — so does
-kafkalab:
+A broker talks to other nodes for a handful of reasons, and Kafka uses its own protocol for each —
+so does kafkalab (the version is the one sent):
 
-=====================================  ===========================  ==========================
-core request (kafkalab.broker)         Kafka API (version sent)     sent to
-=====================================  ===========================  ==========================
-:class:`RegisterBroker`                BrokerRegistration (v4)      the controller
-``BrokerHeartbeatRequest``             BrokerHeartbeat (v1)         the controller
-:class:`AllocateProducerIds`           AllocateProducerIds (v0)     the controller
-:class:`MetadataFetch`                 Fetch of __cluster_metadata  the controller
-``AlterPartitionRequest``              AlterPartition (v2)          the controller
-``CreateTopicsRequest`` (and Delete-,  CreateTopics (v7),           the controller (a broker
-``CreatePartitions``)                  DeleteTopics (v6), CreatePartitions (v3)  forwards its clients')
-``FetchRequest`` (a follower's)        Fetch (v12, ReplicaId set)   the partition's leader
-``OffsetsForLeaderEpochRequest``       OffsetForLeaderEpoch (v4)    the partition's leader
-=====================================  ===========================  ==========================
+To the controller (on its CONTROLLER listener):
+
+* :class:`RegisterBroker` → BrokerRegistration v4: "I am broker 2, reach me at ..."; the answer is a
+  broker epoch.
+* ``BrokerHeartbeatRequest`` → BrokerHeartbeat v1, every ``broker.heartbeat.interval.ms``.
+* :class:`MetadataFetch` → Fetch v12 of ``__cluster_metadata-0``: the metadata log, long-polled.
+* ``AlterPartitionRequest`` → AlterPartition v2: a leader's new ISR.
+* :class:`AllocateProducerIds` → AllocateProducerIds v0: a block of producer ids (KIP-730).
+* ``CreateTopicsRequest``, ``DeleteTopicsRequest``, ``CreatePartitionsRequest`` → CreateTopics v7,
+  DeleteTopics v6, CreatePartitions v3: a client's admin request, forwarded (KIP-590).
+
+To the leader of a partition (on its client listener):
+
+* ``FetchRequest`` with ``replica_id`` set → Fetch v12 (ReplicaId set): a follower replicating.
+* ``OffsetsForLeaderEpochRequest`` → OffsetForLeaderEpoch v4: where did my last epoch end (KIP-101)?
 
 :func:`encode_request` turns a core request into (api key, version, kio body); :func:`decode_response`
 turns the kio answer back into the core response the broker expects; :func:`failure_response` is the
