@@ -425,6 +425,28 @@ class TopicDeletionDisabledError(KafkaError):
     error_name = "TOPIC_DELETION_DISABLED"
 
 
+
+class DuplicateBrokerRegistrationError(KafkaError):
+    """A broker registered with a node id that is already taken (here: the controller's own)."""
+
+    error_code = 101
+    error_name = "DUPLICATE_BROKER_REGISTRATION"
+
+
+class StaleBrokerEpochError(KafkaError):
+    """A heartbeat or request from an older registration of the broker (its process restarted, or the
+    controller did): the broker must register again."""
+
+    error_code = 77
+    error_name = "STALE_BROKER_EPOCH"
+
+
+class InconsistentClusterIdError(KafkaError):
+    """A node formatted for another cluster (``kafka-storage format -t``) tried to join this one."""
+
+    error_code = 104
+    error_name = "INCONSISTENT_CLUSTER_ID"
+
 ERRORS_BY_CODE: dict[int, type[KafkaError]] = {
     cls.error_code: cls
     for cls in list(globals().values())

@@ -40,6 +40,12 @@ from kafkalab.broker.messages import (
     TopicRecord,
 )
 from kafkalab.config import BrokerConfig
+from kafkalab.errors import (
+    DuplicateBrokerRegistrationError,
+    InconsistentClusterIdError,
+    StaleBrokerEpochError,
+    error_for_code,
+)
 from kafkalab.wire import apis
 from kafkalab.wire.metadata_log import encode_metadata_batch
 from kafkalab.wire.peer_messages import (
@@ -261,11 +267,12 @@ class ServerNode:
         registration appends a RegisterBrokerRecord; its offset is the broker's new epoch."""
         assert self.controller is not None
         if cluster_id != self.settings.cluster_id:
-            self.log(f"refused the registration of broker {broker_id}: its cluster id {cluster_id} is not {self.settings.cluster_id}")
-            return 104, -1  # INCONSISTENT_CLUSTER_ID
+            self.log(f"refused the registration of broker {broker_id}: it was formatted for cluster {cluster_id}, "
+                     f"this is cluster {self.settings.cluster_id}")
+            return InconsistentClusterIdError.error_code, -1
         if broker_id == self.node_id:
-            self.log(f"refused the registration of broker {broker_id}: that is this node's own id")
-            return 36, -1  # DUPLICATE_BROKER_REGISTRATION
+            self.log(f"refused the registration of broker {broker_id}: that is this node's own node.id")
+            return DuplicateBrokerRegistrationError.error_code, -1
         epoch = len(self.controller.log)
         self.publish([RegisterBrokerRecord(broker_id, rack, endpoints)], now_ms)
         self.broker_epochs[broker_id] = epoch
@@ -276,7 +283,7 @@ class ServerNode:
         """AllocateProducerIds (KIP-730): (error code, first id, how many) for a registered broker."""
         assert self.controller is not None
         if broker_id != self.node_id and self.broker_epochs.get(broker_id) != broker_epoch:
-            return 77, -1, 0  # STALE_BROKER_EPOCH
+            return StaleBrokerEpochError.error_code, -1, 0
         start, records = self.controller.allocate_producer_ids(broker_id)
         self.publish(records, now_ms)
         return 0, start, records[0].next_producer_id - start
@@ -295,7 +302,7 @@ class ServerNode:
         """BrokerHeartbeat: (error code, is fenced). A heartbeat from an epoch that is not the broker's
         latest registration is stale (the process restarted and must register again)."""
         if self.broker_epochs.get(broker_id) != broker_epoch:
-            return 77, True  # STALE_BROKER_EPOCH
+            return StaleBrokerEpochError.error_code, True  # the broker registers again
         response = self.controller_request(BrokerHeartbeatRequest(broker_id, metadata_offset, 0, broker_epoch), now_ms)
         return response.error_code, response.is_fenced
 
@@ -353,7 +360,7 @@ class ServerNode:
             if call is not None and call.encode is not None:
                 self._replies.append((call.connection, self.encode(call, call.encode(response))))
         else:
-            if isinstance(message, BrokerHeartbeatRequest) and response.error_code == 77:  # STALE_BROKER_EPOCH
+            if isinstance(message, BrokerHeartbeatRequest) and response.error_code == StaleBrokerEpochError.error_code:
                 self.log("the controller does not know this registration (it restarted?): registering again")
                 self._send_registration()
             self.broker.on_peer_response(outgoing.destination, response, now_ms)
@@ -361,7 +368,12 @@ class ServerNode:
 
     def _on_registered(self, answer: Registered, now_ms: int) -> None:
         if answer.error_code:
-            self.log(f"registration with the controller failed (error {answer.error_code}); retrying in 1 s")
+            error = error_for_code(answer.error_code)
+            name = error.error_name if error is not None else str(answer.error_code)
+            hint = {InconsistentClusterIdError.error_code: ": this node was formatted for another cluster "
+                    f"({self.settings.cluster_id}); format it with the controller's cluster id",
+                    DuplicateBrokerRegistrationError.error_code: f": node.id={self.node_id} is taken"}.get(answer.error_code, "")
+            self.log(f"registration with the controller failed: {name}{hint}; retrying in 1 s")
             self._registration_due = now_ms + 1000
             return
         self.broker_epoch = answer.broker_epoch
@@ -375,7 +387,8 @@ class ServerNode:
 
     def _on_producer_ids(self, answer: ProducerIdBlock) -> None:
         if answer.error_code:  # asked again by the next InitProducerId (which answers "retry" meanwhile)
-            self.log(f"no block of producer ids from the controller (error {answer.error_code})")
+            error = error_for_code(answer.error_code)
+            self.log(f"no block of producer ids from the controller: {error.error_name if error else answer.error_code}")
             self.broker.producer_ids.block_requested = False
             return
         self.broker.producer_ids.add_block(answer.start, answer.length)

@@ -28,8 +28,8 @@ CONFIG = {"offsets.topic.replication.factor": 2, "group.initial.rebalance.delay.
           "broker.heartbeat.interval.ms": 1000}
 
 
-def make_node(node_id: int, tmp_path, roles: tuple[str, ...]) -> ServerNode:
-    settings = ServerSettings(node_id, "cluster-x", BrokerConfig(CONFIG), (Endpoint("PLAINTEXT", "127.0.0.1", 9090 + node_id),),
+def make_node(node_id: int, tmp_path, roles: tuple[str, ...], cluster_id: str = "cluster-x") -> ServerNode:
+    settings = ServerSettings(node_id, cluster_id, BrokerConfig(CONFIG), (Endpoint("PLAINTEXT", "127.0.0.1", 9090 + node_id),),
                               process_roles=roles, controller_id=1)
     folder = tmp_path / f"node{node_id}"
     return ServerNode(settings, lambda topic, partition, config, now_ms: DiskPartitionLog(folder, topic, partition, config, now_ms),
@@ -187,3 +187,14 @@ def test_producer_ids_come_in_blocks_from_the_controller_and_never_repeat(cluste
     nodes[2] = restarted
     wire.pump(4_000)
     assert restarted.broker.producer_ids.generate() not in range(min(first, own), max(first, own) + 1000)
+
+
+def test_a_node_formatted_for_another_cluster_is_refused_with_the_reason(tmp_path):
+    nodes = {1: make_node(1, tmp_path, ("broker", "controller"))}
+    stranger = make_node(2, tmp_path, ("broker",), cluster_id="another-cluster")
+    lines: list[str] = []
+    stranger.log = lines.append
+    nodes[2] = stranger
+    Wire(nodes).pump(1_000)
+    assert 2 not in nodes[1].controller.image.brokers and stranger.broker_epoch == -1
+    assert any("INCONSISTENT_CLUSTER_ID" in line and "formatted for another cluster" in line for line in lines), lines
