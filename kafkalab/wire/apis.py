@@ -53,6 +53,7 @@ from kafkalab.coordinator.messages import (
 from kafkalab.errors import (
     CoordinatorNotAvailableError,
     InvalidRequestError,
+    InconsistentClusterIdError,
     KafkaError,
     OffsetOutOfRangeError,
     UnknownTopicIdError,
@@ -434,6 +435,8 @@ def _fetch_metadata_log(node: "ServerNode", call: "Call", request: Any, now_ms: 
         wanted = ", ".join(f"{_field(t, 'topic', 'topic_id')}{[p.partition for p in t.partitions]}" for t in topics)
         raise ProtocolError(f"a Fetch on the controller listener must read {METADATA_TOPIC}-0 (this one asks for {wanted})")
     offset = topics[0].partitions[0].fetch_offset
+    if _field(request, "cluster_id") not in (None, node.settings.cluster_id):  # KafkaRaftClient.hasValidClusterId
+        return {"throttle_time": 0, "error_code": InconsistentClusterIdError.error_code, "session_id": 0, "responses": []}
 
     def encode(batches: bytes, end_offset: int) -> dict:
         return {"throttle_time": 0, "error_code": 0, "session_id": 0, "responses": [{"topic": METADATA_TOPIC, "partitions": [{

@@ -208,6 +208,7 @@ class ServerNode:
         self.caught_up = self.is_controller
         self._metadata_fetch_in_flight = False
         self._metadata_fetch_due: int | None = None
+        self._metadata_error = 0
         self._registration_due: int | None = None
         self._producer_ids_wanted = False
         self._now_ms = now_ms
@@ -334,7 +335,8 @@ class ServerNode:
     def _fetch_metadata(self) -> None:
         self._metadata_fetch_in_flight = True
         self._metadata_fetch_due = None
-        self._outgoing.append(Outgoing("controller", MetadataFetch(self.node_id, self.broker.metadata_offset)))
+        self._outgoing.append(Outgoing("controller", MetadataFetch(self.node_id, self.broker.metadata_offset,
+                                                                   cluster_id=self.settings.cluster_id)))
 
     def take_outgoing(self) -> list[Outgoing]:
         """Requests for other nodes, for the driver to send."""
@@ -396,8 +398,13 @@ class ServerNode:
     def _on_metadata(self, answer: MetadataBatch, now_ms: int) -> None:
         self._metadata_fetch_in_flight = False
         if answer.error_code:
+            if answer.error_code == InconsistentClusterIdError.error_code and self._metadata_error != answer.error_code:
+                self.log(f"the controller refuses to send its metadata: INCONSISTENT_CLUSTER_ID (this node was formatted "
+                         f"for cluster {self.settings.cluster_id})")
+            self._metadata_error = answer.error_code
             self._metadata_fetch_due = now_ms + RETRY_BACKOFF_MS
             return
+        self._metadata_error = 0
         if answer.records:
             self.broker.apply_metadata(answer.records, now_ms, answer.start_offset)
             self.broker.replica_manager.poll_fetchers(now_ms)

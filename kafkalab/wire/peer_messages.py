@@ -103,6 +103,7 @@ class MetadataFetch:
     broker_id: int
     offset: int
     max_wait_ms: int = 500
+    cluster_id: str | None = None  # KRaft's Fetch names the cluster: a stranger's fetch is refused
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def encode_request(message: Any, topic_id: TopicIds, broker_epoch: int) -> tuple
             "want_fence": False, "want_shut_down": False, "offline_log_dirs": []})
     if isinstance(message, MetadataFetch):
         return 1, 12, build(request_class(1, 12), {
-            "replica_id": message.broker_id, "max_wait": message.max_wait_ms, "min_bytes": 1, "max_bytes": 8388608,
+            "cluster_id": message.cluster_id, "replica_id": message.broker_id, "max_wait": message.max_wait_ms, "min_bytes": 1, "max_bytes": 8388608,
             "isolation_level": 0, "session_id": 0, "session_epoch": -1,
             "topics": [{"topic": METADATA_TOPIC, "partitions": [{"partition": 0, "current_leader_epoch": -1, "fetch_offset": message.offset,
                                                                  "last_fetched_epoch": -1, "log_start_offset": -1,

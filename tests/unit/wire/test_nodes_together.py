@@ -197,4 +197,5 @@ def test_a_node_formatted_for_another_cluster_is_refused_with_the_reason(tmp_pat
     nodes[2] = stranger
     Wire(nodes).pump(1_000)
     assert 2 not in nodes[1].controller.image.brokers and stranger.broker_epoch == -1
+    assert stranger.broker.metadata_offset == 0 and not stranger.caught_up  # nor does it get the metadata
     assert any("INCONSISTENT_CLUSTER_ID" in line and "formatted for another cluster" in line for line in lines), lines
