@@ -11,6 +11,10 @@ version as the build environment's widget manager), comm, and cramjam's Pyodide 
 They are preloaded (``loadPyodideOptions.packages``) and PyPI fallback is disabled, so the built site
 asks nothing of any origin but its own. Downloads are cached in ``build/lite-cache/``.
 
+Notebooks that need a real machine — sockets, threads, subprocesses, native Kafka clients — say so in
+their metadata, ``"kafkalab": {"desktop_only": "<why>"}``, and are left out of the site
+(:func:`lite_notebooks`; the browser test runs the same list).
+
 Pins: jupyterlite-core and jupyterlite-pyodide-kernel 0.8.6 use Pyodide 314.0.6 (Python 3.14,
 wasm ABI ``pyemscripten_2026_0``). Facts behind these choices: docs/architecture.md, "The browser
 edition".
@@ -44,6 +48,18 @@ CONTENTS = ("notebooks", "exercises")
 
 def say(message: str) -> None:
     print(f"[kafkalab lite] {message}", flush=True)
+
+
+def desktop_only(notebook: Path) -> str | None:
+    """Why ``notebook`` cannot run in Pyodide (its metadata's ``kafkalab.desktop_only``), or None if it can."""
+    metadata = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    reason = metadata.get("kafkalab", {}).get("desktop_only")
+    return str(reason) if reason else None
+
+
+def lite_notebooks(folder: Path = ROOT / "notebooks") -> list[Path]:
+    """The notebooks the browser edition ships: all of ``folder``'s but the desktop-only ones."""
+    return [notebook for notebook in sorted(folder.glob("*.ipynb")) if not desktop_only(notebook)]
 
 
 def normalize(name: str) -> str:
@@ -176,8 +192,20 @@ def build(output: Path, cache: Path, extra_files: dict[str, Path] | None = None)
         }
     }
     (site_src / "jupyter-lite.json").write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
+    shipped = set(lite_notebooks())
+    left_out = {p.name: desktop_only(p) for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if p not in shipped}
+    for name, reason in left_out.items():
+        say(f"leaving out notebooks/{name} (desktop only: {reason})")
+    junk = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        skipped = set(junk(directory, names))
+        if Path(directory).resolve() == (ROOT / "notebooks").resolve():
+            skipped |= set(names) & set(left_out)
+        return skipped
+
     for folder in CONTENTS:  # the repository's layout, so a notebook finds ../exercises as on the desktop
-        shutil.copytree(ROOT / folder, site_src / "files" / folder, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+        shutil.copytree(ROOT / folder, site_src / "files" / folder, ignore=ignore)
     for name, folder in (extra_files or {}).items():
         shutil.copytree(folder, site_src / "files" / name)
 
@@ -187,7 +215,7 @@ def build(output: Path, cache: Path, extra_files: dict[str, Path] | None = None)
                "--no-sourcemaps"]
     subprocess.run(command, check=True, cwd=site_src)
     size = sum(p.stat().st_size for p in output.rglob("*") if p.is_file())
-    report = {"output": str(output), "bytes": size, "seconds": round(time.monotonic() - started, 1)}
+    report = {"output": str(output), "bytes": size, "seconds": round(time.monotonic() - started, 1), "left_out": left_out}
     say(f"built {output} ({size / 2**20:.1f} MiB) in {report['seconds']} s; serve it with: "
         f"python3 -m http.server -d {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output} 8000")
     return report

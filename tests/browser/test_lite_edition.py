@@ -9,6 +9,10 @@ as a learner would. Chromium gets a dead proxy and a resolver that knows only 12
 request the page or its workers make is routed: anything not on the site's origin is aborted and
 recorded, and the test fails if there was any. Skips — with the reason — when Chromium or
 Playwright is missing; the site's build needs the npm registry and PyPI (cached in build/lite-cache).
+
+Desktop-only notebooks (``"kafkalab": {"desktop_only": "<why>"}`` in their metadata, read by
+``lite/build.py``) are neither in the site nor run here; a test without a browser checks that every
+notebook needing sockets, processes or native Kafka clients carries that mark.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import pytest
 from test_notebooks_in_browser import CHROMIUM_FLAGS, STATE_JS, assert_ran_cleanly_with_live_widgets, chromium_path, free_port, wait_for_run_all
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 OFFLINE_FLAGS = ["--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 pytestmark = pytest.mark.browser
 
@@ -37,6 +40,12 @@ def _lite_build():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+NOTEBOOKS = _lite_build().lite_notebooks()  # the site's notebooks: desktop-only ones are left out
+DESKTOP_ONLY = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if p not in NOTEBOOKS]
+# What Pyodide cannot do: open sockets or start threads and processes, load native Kafka clients.
+NEEDS_A_REAL_MACHINE = ("kafkalab.wire", "kafkalab.storage", "confluent_kafka", "kafka", "aiokafka", "subprocess", "threading", "socket")
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -115,6 +124,52 @@ def run_all_continuing_past_demonstrated_errors(page, timeout_s: float = 900) ->
             notebook.activeCellIndex = {waiting[0]};
             return window.jupyterapp.commands.execute('notebook:run-all-below');
         }}""")
+
+
+def _needs_a_real_machine(notebook: Path) -> list[str]:
+    """What in ``notebook``'s code cells cannot run in Pyodide: shell escapes and imports of NEEDS_A_REAL_MACHINE."""
+    import ast
+
+    found = []
+    for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        lines = source.splitlines()
+        found += [f"shell escape: {line.strip()[:40]}" for line in lines if line.lstrip().startswith("!")]
+        tree = ast.parse("\n".join(line for line in lines if not line.lstrip().startswith(("!", "%"))))
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"import {name}" for name in names
+                      if any(name == blocked or name.startswith(blocked + ".") for blocked in NEEDS_A_REAL_MACHINE)]
+    return found
+
+
+def test_notebooks_that_need_a_real_machine_are_desktop_only_and_left_out() -> None:
+    """No browser needed: the mark is where it must be, has a reason, and the site's list honours it."""
+    build = _lite_build()
+    assert "09-run-it-for-real.ipynb" in [p.name for p in DESKTOP_ONLY]
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        needs = _needs_a_real_machine(notebook)
+        if notebook in DESKTOP_ONLY:
+            assert len(build.desktop_only(notebook) or "") > 20, f"{notebook.name}: say why it is desktop only"
+            assert needs, f"{notebook.name} is marked desktop only but uses nothing Pyodide lacks: ship it"
+        else:
+            assert not needs, (f"{notebook.name} cannot run in the browser edition ({needs[:3]}): mark it "
+                               '"kafkalab": {"desktop_only": "<why>"} in its metadata')
+
+
+def test_the_site_leaves_out_desktop_only_notebooks(lite_site) -> None:
+    import urllib.error
+    import urllib.request
+
+    listing = json.loads(urllib.request.urlopen(f"{lite_site}/api/contents/notebooks/all.json", timeout=30).read())
+    shipped = sorted(item["name"] for item in listing["content"] if item["name"].endswith(".ipynb"))
+    assert shipped == [p.name for p in NOTEBOOKS]
+    for notebook in DESKTOP_ONLY:
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{lite_site}/files/notebooks/{notebook.name}", timeout=30)
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
