@@ -23,6 +23,7 @@ KafkaApis (the request dispatch), RequestChannel; KIP-500, KIP-631.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import random
 import uuid
@@ -174,6 +175,11 @@ def topic_uuid(topic_id: str) -> uuid.UUID:
     return uuid.UUID(hashlib.sha256(topic_id.encode()).hexdigest()[:32])
 
 
+def kafka_uuid_string(value: uuid.UUID) -> str:
+    """Kafka's Uuid.toString: the 16 bytes in URL-safe base64, without padding."""
+    return base64.urlsafe_b64encode(value.bytes).rstrip(b"=").decode()
+
+
 class ServerNode:
     """A KRaft node behind Kafka's APIs: combined (the controller and a broker in one process) or broker-only."""
 
@@ -233,6 +239,7 @@ class ServerNode:
             # deleted and created again after a restart gets a new id (as KIP-516 requires).
             self.controller._topics_created = sum(isinstance(r, TopicRecord) for r in records)
             self.broker.apply_metadata(records, now_ms)
+            self._record_topic_ids()
             self.log(f"replayed {len(records)} metadata record(s): {len(self.controller.image.topic_ids)} topic(s)")
 
     def publish(self, records: list[MetadataRecord] | tuple[MetadataRecord, ...], now_ms: int, appended: bool = False) -> None:
@@ -245,8 +252,22 @@ class ServerNode:
             self.controller.append(list(records))
         self.store.append(list(records))
         self.broker.apply_metadata(list(records), now_ms)
+        self._record_topic_ids()
         self.broker.replica_manager.poll_fetchers(now_ms)  # a new follower starts fetching now, not at the next tick
         self._answer_metadata_waiters(now_ms)
+
+    def _record_topic_ids(self) -> None:
+        """Each partition directory names its topic's id in ``partition.metadata`` (KIP-516), as Kafka's
+        brokers write it when they create a log: a directory left from a deleted topic of the same name
+        is then told apart."""
+        for (topic, _partition), log in self.broker.logs.items():
+            topic_id = self.broker.image.topic_ids.get(topic)
+            if topic_id is None or not hasattr(log, "assign_topic_id") or getattr(log, "topic_id", None) is not None:
+                continue
+            try:
+                log.assign_topic_id(kafka_uuid_string(topic_uuid(topic_id)))
+            except Exception as refused:  # noqa: BLE001 - InconsistentTopicIdException: say so, keep serving
+                self.log(f"partition.metadata: {refused}")
 
     def _register(self, now_ms: int) -> None:
         endpoints = tuple((e.listener, e.host, e.port) for e in self.settings.advertised)
@@ -407,6 +428,7 @@ class ServerNode:
         self._metadata_error = 0
         if answer.records:
             self.broker.apply_metadata(answer.records, now_ms, answer.start_offset)
+            self._record_topic_ids()
             self.broker.replica_manager.poll_fetchers(now_ms)
         if not self.caught_up and self.broker.metadata_offset >= answer.high_watermark >= 0:
             self.caught_up = True

@@ -202,3 +202,16 @@ def test_a_topic_created_again_after_a_restart_gets_a_new_id():
     restarted = make_node(store)  # the same metadata log, a new process
     create_topic(restarted, "orders", 1)
     assert restarted.controller.image.topic_ids["orders"] != first
+
+
+def test_each_partition_directory_names_its_topic_id_as_clients_see_it(tmp_path):
+    import base64
+
+    from kafkalab.storage import DiskPartitionLog
+
+    node = make_node(log_factory=lambda topic, partition, config, now_ms: DiskPartitionLog(tmp_path, topic, partition, config, now_ms))
+    create_topic(node, "orders", 2)
+    metadata = call(node, 3, 12, {"topics": [{"name": "orders"}], "allow_auto_topic_creation": False})
+    wire_id = base64.urlsafe_b64encode(metadata.topics[0].topic_id.bytes).rstrip(b"=").decode()
+    for partition in (0, 1):
+        assert (tmp_path / f"orders-{partition}" / "partition.metadata").read_text() == f"version: 0\ntopic_id: {wire_id}"
