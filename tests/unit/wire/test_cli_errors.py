@@ -75,3 +75,28 @@ def test_override_needs_key_equals_value(tmp_path):
     result = kafkalab("server-start", str(write_config(tmp_path)), "--override", "num.partitions")
     assert result.returncode == 1
     assert "--override 'num.partitions': expected KEY=VALUE" in result.stderr
+
+
+@pytest.mark.parametrize("roles, quorum, flags, refusal", [
+    ("broker,controller", "controller.quorum.bootstrap.servers=127.0.0.1:9093", [],
+     "you must specify one of the following: --standalone, --initial-controllers, or --no-initial-controllers"),
+    ("broker,controller", "controller.quorum.voters=1@127.0.0.1:9093", ["--standalone"],
+     "You cannot specify controller.quorum.voters and format the node with --initial-controllers or --standalone"),
+    ("broker", "controller.quorum.bootstrap.servers=127.0.0.1:9093", ["--standalone"], "You can only use --standalone on a controller."),
+    ("broker,controller", "controller.quorum.bootstrap.servers=127.0.0.1:9093", ["--standalone"], None),
+    ("broker,controller", "controller.quorum.voters=1@127.0.0.1:9093", [], None),
+    ("broker", "controller.quorum.bootstrap.servers=127.0.0.1:9093", [], None),
+])
+def test_format_asks_for_the_quorum_flags_kafka_asks_for(tmp_path, roles, quorum, flags, refusal):
+    """Kafka 4.3.1's StorageTool gives exactly these answers for these configs (checked against its jars)."""
+    listeners = "PLAINTEXT://127.0.0.1:9092" + (",CONTROLLER://127.0.0.1:9093" if "controller" in roles else "")
+    config = tmp_path / "server.properties"
+    config.write_text(f"process.roles={roles}\nnode.id=1\nlisteners={listeners}\ncontroller.listener.names=CONTROLLER\n"
+                      f"{quorum}\nlog.dirs={tmp_path / 'logs'}\n")
+    result = kafkalab("storage", "format", "-t", "MkU3OEVBNTcwNTJENDM2Qk", "-c", str(config), *flags)
+    if refusal is None:
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "logs" / "meta.properties").exists()
+    else:
+        assert result.returncode == 1 and refusal in result.stderr
+        assert not (tmp_path / "logs" / "meta.properties").exists()
