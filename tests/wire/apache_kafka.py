@@ -206,12 +206,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def server_properties(log_dirs: Path, port: int, controller_port: int) -> str:
-    """Kafka 4.x's KRaft combined-mode server.properties, trimmed to one node on loopback."""
+def server_properties(log_dirs: Path, port: int, controller_port: int, node_id: int = 1, replicas: int = 1,
+                      extra: tuple[str, ...] = ()) -> str:
+    """Kafka 4.x's KRaft server.properties on loopback: node 1 combined (broker and the only controller,
+    a dynamic quorum: format it --standalone), other nodes broker-only, finding the controller at
+    controller_port. ``replicas``: the internal topics' replication factor (the cluster's size)."""
+    combined = node_id == 1
+    listeners = f"PLAINTEXT://127.0.0.1:{port}" + (f",CONTROLLER://127.0.0.1:{controller_port}" if combined else "")
     return "\n".join([
-        "process.roles=broker,controller",
-        "node.id=1",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+        f"process.roles={'broker,controller' if combined else 'broker'}",
+        f"node.id={node_id}",
+        f"listeners={listeners}",
         f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
         "controller.listener.names=CONTROLLER",
         "inter.broker.listener.name=PLAINTEXT",
@@ -219,12 +224,13 @@ def server_properties(log_dirs: Path, port: int, controller_port: int) -> str:
         f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}",
         f"log.dirs={log_dirs}",
         "num.partitions=1",
-        "offsets.topic.replication.factor=1",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
+        f"offsets.topic.replication.factor={replicas}",
+        f"transaction.state.log.replication.factor={replicas}",
+        f"transaction.state.log.min.isr={min(replicas, 2)}",
+        f"share.coordinator.state.topic.replication.factor={replicas}",
+        f"share.coordinator.state.topic.min.isr={min(replicas, 2)}",
         "group.initial.rebalance.delay.ms=0",
+        *extra,
         "",
     ])
 

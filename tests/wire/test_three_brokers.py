@@ -54,26 +54,8 @@ def wait_until(condition: Callable[[], object], what: str, timeout_s: float = TI
 # -- the cluster -------------------------------------------------------------------------------------
 def node_properties(node_id: int, port: int, controller_port: int, log_dirs: Path) -> str:
     """The same file for Apache Kafka and kafkalab: node 1 combined, the others broker-only."""
-    combined = node_id == 1
-    listeners = f"PLAINTEXT://127.0.0.1:{port}" + (f",CONTROLLER://127.0.0.1:{controller_port}" if combined else "")
-    return "\n".join([
-        f"process.roles={'broker,controller' if combined else 'broker'}",
-        f"node.id={node_id}",
-        f"listeners={listeners}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
-        "controller.listener.names=CONTROLLER",
-        "inter.broker.listener.name=PLAINTEXT",
-        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        f"controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}",
-        f"log.dirs={log_dirs}",
-        "num.partitions=1",
-        "offsets.topic.replication.factor=3",
-        "transaction.state.log.replication.factor=3",
-        "group.initial.rebalance.delay.ms=0",
-        f"broker.session.timeout.ms={SESSION_TIMEOUT_MS}",
-        "broker.heartbeat.interval.ms=1000",
-        "",
-    ])
+    return apache_kafka.server_properties(log_dirs, port, controller_port, node_id, replicas=3, extra=(
+        f"broker.session.timeout.ms={SESSION_TIMEOUT_MS}", "broker.heartbeat.interval.ms=1000"))
 
 
 @dataclass
